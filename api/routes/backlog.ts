@@ -1,0 +1,100 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ClickHouseClient } from '../../core/clickhouse.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
+import { readQuery } from '../../core/queries.js';
+
+const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
+const maxBuckets = 10_000;
+
+const dimension = z.string().min(1).max(100);
+const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+export const backlogQuerySchema = z
+  .object({
+    tenant: dimension.optional(),
+    region: dimension.optional(),
+    from: instant,
+    to: instant,
+    interval: z.enum(['hour', 'day', 'week']).default('hour'),
+  })
+  .refine((q) => q.from < q.to, { path: ['to'], message: 'must be after from' })
+  .refine((q) => (q.to.getTime() - q.from.getTime()) / 1000 / intervalSeconds[q.interval] <= maxBuckets, {
+    path: ['interval'],
+    message: `the range holds more than ${maxBuckets} buckets of this interval`,
+  });
+
+const pointSchema = z.object({
+  start: z.string(),
+  end: z.string(),
+  backlog: z.number().int(),
+  inflow: z.number().int(),
+  outflow: z.number().int(),
+});
+
+const backlogResponseSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  interval: z.enum(['hour', 'day', 'week']),
+  series: z.array(z.object({ region: z.string(), points: z.array(pointSchema) })),
+});
+
+const rowSchema = z.object({
+  region: z.string(),
+  bucket_start: z.string(),
+  bucket_end: z.string(),
+  backlog: z.coerce.number(),
+  inflow: z.coerce.number(),
+  outflow: z.coerce.number(),
+});
+
+const clickHouseTimeToIso = (s: string) => `${s.replace(' ', 'T')}Z`;
+
+export const backlogRoutes: FastifyPluginAsync<{ ch: ClickHouseClient }> = async (app, { ch }) => {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/v1/metrics/backlog',
+    {
+      schema: {
+        summary: 'Backlog per region over time',
+        description:
+          'Open tickets at the end of each bucket (created or reopened before it and not resolved, closed or cancelled), with the inflow and outflow of the bucket. Buckets start at `from`.',
+        querystring: backlogQuerySchema,
+        response: { 200: backlogResponseSchema },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const rs = await ch.query({
+        query: readQuery('backlog'),
+        format: 'JSONEachRow',
+        query_params: {
+          tenant: q.tenant ?? '',
+          region: q.region ?? '',
+          from: toClickHouseTime(q.from),
+          to: toClickHouseTime(q.to),
+          step_seconds: intervalSeconds[q.interval],
+        },
+      });
+      const rows = z.array(rowSchema).parse(await rs.json());
+      const byRegion = new Map<string, z.infer<typeof pointSchema>[]>();
+      for (const r of rows) {
+        const points = byRegion.get(r.region) ?? [];
+        points.push({
+          start: clickHouseTimeToIso(r.bucket_start),
+          end: clickHouseTimeToIso(r.bucket_end),
+          backlog: r.backlog,
+          inflow: r.inflow,
+          outflow: r.outflow,
+        });
+        byRegion.set(r.region, points);
+      }
+      return {
+        from: q.from.toISOString(),
+        to: q.to.toISOString(),
+        interval: q.interval,
+        series: [...byRegion].map(([region, points]) => ({ region, points })),
+      };
+    },
+  );
+};

@@ -1,0 +1,11 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ClickHouseClient } from '../../core/clickhouse.js';
+
+export const healthRoutes: FastifyPluginAsync<{ ch: ClickHouseClient }> = async (app, { ch }) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const ping = await ch.ping();
+    if (!ping.success) return reply.status(503).send({ status: 'unavailable', clickhouse: 'unreachable' });
+    return { status: 'ok', clickhouse: 'ok' };
+  });
+};

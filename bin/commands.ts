@@ -1,0 +1,206 @@
+import { parseArgs } from 'node:util';
+import { startApi } from '../api/main.js';
+import { type Config, loadConfig } from '../core/config.js';
+import { createMessageBus } from '../core/kafka.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { allTopics, topicName } from '../core/topics.js';
+import { runSimulation } from '../ingest/simulator/run.js';
+import { migrateDatabase } from '../sql/migrate.js';
+import { startTransforms } from '../transforms/main.js';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], ctx: { config: Config; logger: Logger }): Promise<void>;
+}
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
+function untilStopped(): { signal: AbortSignal; stopped: Promise<void> } {
+  const controller = new AbortController();
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      controller.abort();
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return { signal: controller.signal, stopped };
+}
+
+function intOption(value: string | undefined, name: string, def: number, min = 0): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+const simulateOptions = {
+  seed: { type: 'string', default: '42' },
+  tenant: { type: 'string', default: 'demo' },
+  'backfill-hours': { type: 'string', default: String(14 * 24) },
+  follow: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+async function simulate(
+  values: { seed?: string; tenant?: string; 'backfill-hours'?: string; follow?: boolean },
+  config: Config,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  const bus = createMessageBus(config, logger);
+  try {
+    await bus.ensureTopics(allTopics(config));
+    const producer = await bus.createProducer();
+    const { emitted } = await runSimulation({
+      seed: intOption(values.seed, 'seed', 42),
+      tenant: values.tenant ?? 'demo',
+      backfillHours: intOption(values['backfill-hours'], 'backfill-hours', 336),
+      follow: values.follow ?? false,
+      producer,
+      topic: topicName(config, 'ticketEvents'),
+      logger,
+      ...(signal ? { signal } : {}),
+    });
+    logger.info({ emitted }, 'simulation finished');
+  } finally {
+    await bus.close();
+  }
+}
+
+export const commands: Record<string, Command> = {
+  migrate: {
+    summary: 'create the database and apply pending migrations from sql/migrations',
+    usage: 'baton migrate',
+    async run(_args, { config, logger }) {
+      const { applied, skipped } = await migrateDatabase(config, logger);
+      logger.info({ applied, alreadyApplied: skipped.length }, 'database is up to date');
+    },
+  },
+  transforms: {
+    summary: 'consume canonical events from Kafka and maintain the metric tables in ClickHouse',
+    usage: 'baton transforms',
+    async run(_args, { config, logger }) {
+      const { stopped } = untilStopped();
+      const running = await startTransforms(config, logger);
+      await stopped;
+      await running.stop();
+    },
+  },
+  api: {
+    summary: 'serve the HTTP API (metrics, health) on API_HOST:API_PORT',
+    usage: 'baton api',
+    async run(_args, { config, logger }) {
+      const { stopped } = untilStopped();
+      const api = await startApi(config, logger);
+      logger.info({ url: api.url }, 'api listening');
+      await stopped;
+      await api.stop();
+    },
+  },
+  simulate: {
+    summary: 'produce a seeded multi-region operation into Kafka (history, then optionally live)',
+    usage:
+      'baton simulate [--seed N] [--tenant NAME] [--backfill-hours N] [--follow]\n' +
+      '  --seed N            the same seed gives the same tickets and event ids (default 42)\n' +
+      '  --tenant NAME       tenant the tickets belong to (default demo)\n' +
+      '  --backfill-hours N  hours of history produced at once (default 336 = two weeks)\n' +
+      '  --follow            then keep producing events as their time comes, until Ctrl-C',
+    async run(args, { config, logger }) {
+      const { values } = parseArgs({ args, options: simulateOptions, strict: true });
+      const { signal } = untilStopped();
+      await simulate(values, config, logger, signal);
+    },
+  },
+  demo: {
+    summary: 'run everything on the local stack with simulated data, and print where to look',
+    usage:
+      'baton demo [--seed N] [--backfill-hours N]\n' +
+      '  migrates, starts transforms and the API, backfills history and keeps simulating until Ctrl-C',
+    async run(args, { config, logger }) {
+      const { values } = parseArgs({ args, options: simulateOptions, strict: true });
+      const { signal, stopped } = untilStopped();
+      await migrateDatabase(config, logger);
+      const transforms = await startTransforms(config, logger);
+      const api = await startApi(config, logger);
+      const simulation = simulate({ ...values, follow: true }, config, logger, signal);
+      const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
+      const from = new Date(to.getTime() - 7 * 86_400_000);
+      const lines = [
+        '',
+        'Baton is running.',
+        `  API              ${api.url}`,
+        `  health           ${api.url}/readyz`,
+        `  OpenAPI          ${api.url}/openapi.json`,
+        `  backlog (APAC)   ${api.url}/v1/metrics/backlog?region=APAC&interval=day&from=${from.toISOString()}&to=${to.toISOString()}`,
+        `  backlog (hourly) ${api.url}/v1/metrics/backlog?from=${new Date(to.getTime() - 86_400_000).toISOString()}&to=${to.toISOString()}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+      await stopped;
+      await simulation.catch((err: unknown) => logger.error({ err }, 'simulation failed'));
+      await api.stop();
+      await transforms.stop();
+    },
+  },
+};
+
+export const commandNames = Object.keys(commands);
+
+export function helpText(): string {
+  const width = Math.max(...commandNames.map((c) => c.length));
+  return [
+    'baton — delivery-health pipeline for multi-region service providers',
+    '',
+    'usage: baton <command> [options]',
+    '',
+    'commands:',
+    ...commandNames.map((c) => `  ${c.padEnd(width)}  ${commands[c]!.summary}`),
+    '',
+    'configuration comes from the environment (KAFKA_BROKERS, CLICKHOUSE_URL, ...); see the README.',
+    "run 'baton <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${helpText()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`baton: unknown command "${name}"\n\n${helpText()}\n`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`baton: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const logger = createLogger(config, `baton-${name}`);
+  try {
+    await command.run(args, { config, logger });
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`baton ${name}: ${(err as Error).message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    logger.error({ err }, `${name} failed`);
+    return 1;
+  }
+}

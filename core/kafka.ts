@@ -1,0 +1,195 @@
+import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { TopicSpec } from './topics.js';
+
+// The only module that imports kafkajs: the client can be swapped behind this interface.
+
+export interface OutgoingMessage {
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export interface IncomingMessage {
+  key: string | null;
+  value: Buffer | null;
+  offset: string;
+  timestamp: string;
+  headers: Record<string, string>;
+}
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+}
+
+export interface EventProducer {
+  /** Resolves only after every broker in the ISR acknowledged the write (acks=all). */
+  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  /**
+   * Called once per fetched partition batch. The batch's offsets are committed only after the
+   * returned promise resolves, so the handler must make its results durable before resolving.
+   * A rejection makes the consumer fetch the same batch again.
+   */
+  handleBatch(batch: PartitionBatch): Promise<void>;
+  /** Called when this member's partition assignment may have changed (a group join). */
+  onAssignment?(): void;
+}
+
+export interface MessageBus {
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  deleteTopics(names: string[]): Promise<void>;
+  createProducer(): Promise<EventProducer>;
+  runConsumer(opts: ConsumerOptions): Promise<RunningConsumer>;
+  /** Committed offsets of a group, per topic and partition (`-1` when nothing committed). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  close(): Promise<void>;
+}
+
+const kafkaLevelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+function headersToStrings(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (Buffer.isBuffer(v)) out[k] = v.toString('utf8');
+    else if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+export function createMessageBus(
+  config: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>,
+  logger: Logger,
+  opts: { connectionTimeoutMs?: number; retries?: number } = {},
+): MessageBus {
+  const log = logger.child({ component: 'kafka' });
+  const kafka = new Kafka({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    connectionTimeout: opts.connectionTimeoutMs ?? 3_000,
+    retry: { retries: opts.retries ?? 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...rest } = entry;
+        log[kafkaLevelNames[level] ?? 'info'](rest, message);
+      },
+  });
+  const admin = kafka.admin();
+  let adminConnected: Promise<void> | null = null;
+  const connectAdmin = () => {
+    adminConnected ??= admin.connect();
+    return adminConnected;
+  };
+  const producers: Producer[] = [];
+  const consumers: Consumer[] = [];
+
+  return {
+    async ensureTopics(topics) {
+      await connectAdmin();
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.name));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
+      });
+      log.info({ topics: missing.map((t) => t.name) }, 'created topics');
+    },
+
+    async deleteTopics(names) {
+      await connectAdmin();
+      const existing = new Set(await admin.listTopics());
+      const present = names.filter((n) => existing.has(n));
+      if (present.length > 0) await admin.deleteTopics({ topics: present });
+    },
+
+    async createProducer() {
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 5,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      producers.push(producer);
+      return {
+        async send(topic, messages) {
+          if (messages.length === 0) return;
+          await producer.send({ topic, acks: -1, messages });
+        },
+        async disconnect() {
+          await producer.disconnect();
+        },
+      };
+    },
+
+    async runConsumer({ groupId, topics, fromBeginning = true, handleBatch, onAssignment }) {
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+      consumers.push(consumer);
+      if (onAssignment) consumer.on(consumer.events.GROUP_JOIN, () => onAssignment());
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (!isRunning() || isStale() || batch.messages.length === 0) return;
+          await handleBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages.map((m) => ({
+              key: m.key ? m.key.toString('utf8') : null,
+              value: m.value,
+              offset: m.offset,
+              timestamp: m.timestamp,
+              headers: headersToStrings(m.headers),
+            })),
+          });
+          const last = batch.messages[batch.messages.length - 1]!;
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
+          await heartbeat();
+        },
+      });
+      return {
+        async stop() {
+          await consumer.disconnect();
+        },
+      };
+    },
+
+    async committedOffsets(groupId, topic) {
+      await connectAdmin();
+      const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const out = new Map<number, string>();
+      for (const t of res) for (const p of t.partitions) out.set(p.partition, p.offset);
+      return out;
+    },
+
+    async close() {
+      await Promise.allSettled([...producers, ...consumers].map((c) => c.disconnect()));
+      if (adminConnected) await admin.disconnect();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { type Logger, pino } from 'pino';
+import type { Config } from './config.js';
+
+export type { Logger };
+
+// Paths whose values must never reach a log line, wherever they appear in a logged object.
+export const redactedPaths = [
+  'password',
+  '*.password',
+  'CLICKHOUSE_PASSWORD',
+  '*.CLICKHOUSE_PASSWORD',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+];
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string): Logger {
+  return pino({
+    name,
+    level: config.LOG_LEVEL,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    base: { service: name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}

@@ -1,0 +1,9 @@
+// Every ClickHouse table Baton reads or writes. SQL files name tables literally; this registry is
+// what TypeScript code uses, and a test checks each name exists after migrating.
+export const tables = {
+  schemaMigrations: 'schema_migrations',
+  ticketEvents: 'ticket_events',
+  ticketLifecycle: 'ticket_lifecycle',
+} as const;
+
+export type TableName = (typeof tables)[keyof typeof tables];
