@@ -152,7 +152,7 @@ export function createMessageBus(
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           await handleBatch({
             topic: batch.topic,
@@ -166,6 +166,8 @@ export function createMessageBus(
             })),
           });
           const last = batch.messages[batch.messages.length - 1]!;
+          // Advances the fetch position; the commit below makes it survive a restart.
+          resolveOffset(last.offset);
           await consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
           ]);
