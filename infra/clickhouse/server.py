@@ -632,10 +632,7 @@ class Handler(BaseHTTPRequestHandler):
             insert_sql, in_fmt = streamed_insert
             with engine.connection() as conn:
                 self._prepare(conn, method, database, settings)
-                try:
-                    inserter = conn.send_insert(insert_sql, in_fmt)
-                except Exception:
-                    raise
+                inserter = conn.send_insert(insert_sql, in_fmt)
                 try:
                     for piece in body.pieces():
                         inserter.append(piece)
