@@ -9,6 +9,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ClickHouseClient } from '../core/clickhouse.js';
 import type { Logger } from '../core/logger.js';
+import { createPipelineMetrics } from '../core/metrics.js';
 import { backlogRoutes } from './routes/backlog.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -53,6 +54,11 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     transform: jsonSchemaTransform,
   });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  const { registry } = createPipelineMetrics('baton-api');
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
 
   await app.register(healthRoutes, { ch: deps.ch });
   await app.register(backlogRoutes, { ch: deps.ch });

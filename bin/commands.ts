@@ -3,6 +3,7 @@ import { startApi } from '../api/main.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { createMessageBus } from '../core/kafka.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { allTopics, topicName } from '../core/topics.js';
 import { runSimulation } from '../ingest/simulator/run.js';
 import { migrateDatabase } from '../sql/migrate.js';
@@ -55,6 +56,14 @@ async function simulate(
   signal?: AbortSignal,
 ): Promise<void> {
   const bus = createMessageBus(config, logger);
+  const metricsServer =
+    config.METRICS_PORT > 0
+      ? await serveMetrics(
+          createPipelineMetrics('baton-simulate').registry,
+          config.METRICS_HOST,
+          config.METRICS_PORT,
+        )
+      : null;
   try {
     await bus.ensureTopics(allTopics(config));
     const producer = await bus.createProducer();
@@ -70,6 +79,7 @@ async function simulate(
     });
     logger.info({ emitted }, 'simulation finished');
   } finally {
+    metricsServer?.close();
     await bus.close();
   }
 }
@@ -129,7 +139,13 @@ export const commands: Record<string, Command> = {
       await migrateDatabase(config, logger);
       const transforms = await startTransforms(config, logger);
       const api = await startApi(config, logger);
-      const simulation = simulate({ ...values, follow: true }, config, logger, signal);
+      // One process here: the transforms own the metrics port, if any.
+      const simulation = simulate(
+        { ...values, follow: true },
+        { ...config, METRICS_PORT: 0 },
+        logger,
+        signal,
+      );
       const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
       const from = new Date(to.getTime() - 7 * 86_400_000);
       const lines = [

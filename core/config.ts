@@ -33,6 +33,10 @@ export const configSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
 
+  // /metrics and /healthz of processes without an API of their own (transforms, simulator); 0 = off.
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+
   TRANSFORM_GROUP_ID: z.string().min(1).default('baton-transforms'),
   TRANSFORM_BATCH_MAX: intFromEnv(5_000),
   TRANSFORM_FLUSH_MS: intFromEnv(500),

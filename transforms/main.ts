@@ -2,6 +2,7 @@ import { createClickHouse } from '../core/clickhouse.js';
 import type { Config } from '../core/config.js';
 import { createMessageBus } from '../core/kafka.js';
 import type { Logger } from '../core/logger.js';
+import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { allTopics, topicName } from '../core/topics.js';
 import { LifecycleTransform } from './lifecycle/transform.js';
 
@@ -12,6 +13,11 @@ export interface RunningTransforms {
 /** Starts the transform consumers; offsets are committed only after their results are stored. */
 export async function startTransforms(config: Config, logger: Logger): Promise<RunningTransforms> {
   const log = logger.child({ component: 'transforms' });
+  const metrics = createPipelineMetrics('baton-transforms');
+  const metricsServer =
+    config.METRICS_PORT > 0
+      ? await serveMetrics(metrics.registry, config.METRICS_HOST, config.METRICS_PORT)
+      : null;
   const bus = createMessageBus(config, log);
   const ch = createClickHouse(config, { application: 'baton-transforms' });
   await bus.ensureTopics(allTopics(config));
@@ -28,7 +34,13 @@ export async function startTransforms(config: Config, logger: Logger): Promise<R
     fromBeginning: true,
     onAssignment: () => lifecycle.forgetCachedHistories(),
     handleBatch: async (batch) => {
+      const timer = metrics.batchSeconds.startTimer({ step: 'lifecycle' });
       const result = await lifecycle.handleBatch(batch);
+      timer();
+      metrics.eventsIn.inc({ topic: batch.topic }, batch.messages.length);
+      metrics.deadLettered.inc({ topic: batch.topic }, result.deadLettered);
+      metrics.rowsWritten.inc({ table: 'ticket_events' }, result.events);
+      metrics.rowsWritten.inc({ table: 'ticket_lifecycle' }, result.ticketsUpdated);
       log.debug({ partition: batch.partition, ...result }, 'batch stored');
     },
   });
@@ -36,6 +48,7 @@ export async function startTransforms(config: Config, logger: Logger): Promise<R
   return {
     async stop() {
       await consumer.stop();
+      metricsServer?.close();
       await bus.close();
       await ch.close();
     },

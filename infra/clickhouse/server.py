@@ -450,6 +450,7 @@ class BodyReader:
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
     engine: Engine
     display_name: str
 
