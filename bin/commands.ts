@@ -5,6 +5,7 @@ import { createMessageBus } from '../core/kafka.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { allTopics, topicName } from '../core/topics.js';
+import { startGateway } from '../ingest/main.js';
 import { runSimulation } from '../ingest/simulator/run.js';
 import { migrateDatabase } from '../sql/migrate.js';
 import { startTransforms } from '../transforms/main.js';
@@ -91,6 +92,17 @@ export const commands: Record<string, Command> = {
     async run(_args, { config, logger }) {
       const { applied, skipped } = await migrateDatabase(config, logger);
       logger.info({ applied, alreadyApplied: skipped.length }, 'database is up to date');
+    },
+  },
+  ingest: {
+    summary: 'serve the ingest gateway: canonical event batches and vendor webhooks, into Kafka',
+    usage: 'baton ingest   (listens on INGEST_HOST:INGEST_PORT, default 127.0.0.1:8090)',
+    async run(_args, { config, logger }) {
+      const { stopped } = untilStopped();
+      const gateway = await startGateway(config, logger);
+      logger.info({ url: gateway.url }, 'ingest gateway listening');
+      await stopped;
+      await gateway.stop();
     },
   },
   transforms: {

@@ -37,6 +37,23 @@ export const configSchema = z.object({
   METRICS_HOST: z.string().default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 
+  // Ingest gateway (its own process). Keys are compared as SHA-256 hashes, never logged.
+  INGEST_HOST: z.string().default('127.0.0.1'),
+  INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  INGEST_API_KEYS: csv.optional(),
+  INGEST_MAX_BATCH: intFromEnv(5_000),
+  INGEST_BODY_LIMIT_BYTES: intFromEnv(5 * 1024 * 1024),
+  INGEST_DEFAULT_TENANT: z.string().min(1).default('default'),
+  // Vendor webhook authentication, each as the vendor documents it.
+  SERVICENOW_WEBHOOK_USER: z.string().min(1).optional(),
+  SERVICENOW_WEBHOOK_PASSWORD: z.string().min(1).optional(),
+  JIRA_WEBHOOK_SECRET: z.string().min(1).optional(),
+  ZENDESK_WEBHOOK_SECRET: z.string().min(1).optional(),
+  ZENDESK_REPLAY_WINDOW_SECONDS: intFromEnv(300),
+
+  /** JSON file that extends or overrides the built-in per-source value mappings (core/mapping.ts). */
+  MAPPINGS_FILE: z.string().min(1).optional(),
+
   TRANSFORM_GROUP_ID: z.string().min(1).default('baton-transforms'),
   TRANSFORM_BATCH_MAX: intFromEnv(5_000),
   TRANSFORM_FLUSH_MS: intFromEnv(500),

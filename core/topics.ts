@@ -4,6 +4,8 @@ import type { Config } from './config.js';
 // entity id so one ticket's events stay in order on one partition.
 export const topicRegistry = {
   ticketEvents: { base: 'baton.ticket-events', version: 1, partitions: 6 },
+  fieldJobEvents: { base: 'baton.field-job-events', version: 1, partitions: 6 },
+  rosterEvents: { base: 'baton.roster-events', version: 1, partitions: 3 },
   deadLetter: { base: 'baton.dead-letter', version: 1, partitions: 1 },
 } as const;
 

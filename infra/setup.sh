@@ -82,7 +82,13 @@ run_quiet() {
   out="$(mktemp)"
   if ! "$@" >"${out}" 2>&1; then
     printf -- '--- output of: %s ---\n' "$*" >&2
-    tail -n 60 "${out}" >&2
+    if (($(wc -l <"${out}") > 60)); then
+      head -n 20 "${out}" >&2
+      printf -- '[...]\n' >&2
+      tail -n 40 "${out}" >&2
+    else
+      cat "${out}" >&2
+    fi
     rm -f "${out}"
     die "${what} failed"
   fi

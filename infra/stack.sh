@@ -114,12 +114,37 @@ require_free_port() {
   fi
 }
 
-show_log_tail() {
+# Byte offsets of log files when the current start attempt began (see mark_logs), so that a
+# failure shows this attempt's lines rather than an older run's.
+declare -A LOG_MARK=()
+
+mark_logs() {
   local file
   for file in "$@"; do
-    if [[ -s "${file}" ]]; then
-      printf -- '--- last 40 lines of %s ---\n' "${file#"${REPO_ROOT}/"}" >&2
-      tail -n 40 "${file}" >&2
+    LOG_MARK["${file}"]=0
+    [[ -f "${file}" ]] && LOG_MARK["${file}"]="$(wc -c <"${file}")"
+  done
+  return 0
+}
+
+# The part of log $1 written since it was marked (the whole file if unmarked or rotated since).
+log_since() {
+  local log="$1" offset="${LOG_MARK[$1]:-0}" size
+  [[ -f "${log}" ]] || return 0
+  size="$(wc -c <"${log}")"
+  if ((size >= offset)); then
+    tail -c "+$((offset + 1))" "${log}"
+  else
+    cat "${log}"
+  fi
+}
+
+show_log_tail() {
+  local file text
+  for file in "$@"; do
+    text="$(log_since "${file}" | tail -n 40)"
+    if [[ -n "${text//[[:space:]]/}" ]]; then
+      printf -- '--- last 40 lines of %s ---\n%s\n' "${file#"${REPO_ROOT}/"}" "${text}" >&2
     fi
   done
 }
@@ -203,6 +228,7 @@ format_kafka_storage() {
   fi
   say "kafka: formatting storage (cluster id ${id})"
   mkdir -p "${KAFKA_DATA}"
+  mark_logs "${LOG_DIR}/kafka.out"
   if ! kafka_java kafka.tools.StorageTool format -t "${id}" -c "${KAFKA_PROPS}" --ignore-formatted \
     >>"${LOG_DIR}/kafka.out" 2>&1; then
     show_log_tail "${LOG_DIR}/kafka.out"
@@ -227,8 +253,8 @@ start_kafka() {
   render_kafka_props
   format_kafka_storage
 
-  local log="${LOG_DIR}/kafka.log" out="${LOG_DIR}/kafka.out" offset=0 started=${SECONDS}
-  [[ -f "${log}" ]] && offset="$(wc -c <"${log}")"
+  local log="${LOG_DIR}/kafka.log" out="${LOG_DIR}/kafka.out" started=${SECONDS}
+  mark_logs "${log}" "${out}"
   say "kafka: starting on 127.0.0.1:${KAFKA_PORT} ..."
   kafka_java_cmd
   spawn kafka "${out}" "${KAFKA_JAVA[@]}" kafka.Kafka "${KAFKA_PROPS}"
@@ -241,7 +267,7 @@ start_kafka() {
       show_log_tail "${log}" "${out}"
       die "kafka: the broker exited during start-up (see above; logs in ${LOG_DIR#"${REPO_ROOT}/"})"
     fi
-    if port_open 127.0.0.1 "${KAFKA_PORT}" && kafka_log_since "${log}" "${offset}" | grep -q 'Kafka Server started'; then
+    if port_open 127.0.0.1 "${KAFKA_PORT}" && log_since "${log}" | grep -q 'Kafka Server started'; then
       say "kafka: ready (pid ${pid}, 127.0.0.1:${KAFKA_PORT}) in $((SECONDS - started))s"
       return 0
     fi
@@ -249,18 +275,6 @@ start_kafka() {
   done
   show_log_tail "${log}" "${out}"
   die "kafka: not ready after ${KAFKA_START_TIMEOUT}s (still running as pid ${pid}; 'bash infra/stack.sh down' stops it)"
-}
-
-# The part of the log written since byte $2 (the whole file if it was rotated meanwhile).
-kafka_log_since() {
-  local log="$1" offset="$2" size
-  [[ -f "${log}" ]] || return 0
-  size="$(wc -c <"${log}")"
-  if ((size >= offset)); then
-    tail -c "+$((offset + 1))" "${log}"
-  else
-    cat "${log}"
-  fi
 }
 
 # --- clickhouse ------------------------------------------------------------------------------
@@ -285,6 +299,7 @@ start_clickhouse() {
 
   local log="${LOG_DIR}/clickhouse.log" started=${SECONDS}
   say "clickhouse: starting on http://127.0.0.1:${CH_PORT} ..."
+  mark_logs "${log}"
   printf '\n=== %s stack.sh: starting clickhouse ===\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"${log}"
   spawn clickhouse "${log}" env PYTHONUNBUFFERED=1 "${CH_VENV}/bin/python" "${CH_SERVER}" \
     --host 127.0.0.1 --port "${CH_PORT}" --data-dir "${CH_DATA}"
@@ -356,6 +371,12 @@ cmd_up() {
     say "already up: kafka (pid ${kpid}, 127.0.0.1:${KAFKA_PORT}), clickhouse (pid ${cpid}, http://127.0.0.1:${CH_PORT})"
     return 0
   fi
+  # Check every port first, so that a conflict is reported before anything is started.
+  if [[ -z "${kpid}" ]]; then
+    require_free_port "Kafka" "${KAFKA_PORT}"
+    require_free_port "Kafka controller" "${KAFKA_CONTROLLER_PORT}"
+  fi
+  [[ -n "${cpid}" ]] || require_free_port "ClickHouse HTTP" "${CH_PORT}"
   start_kafka
   start_clickhouse
   say "up"

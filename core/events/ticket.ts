@@ -1,19 +1,12 @@
 import { z } from 'zod';
+import { baseFields, dimension, identifier, SCHEMA_VERSION } from './common.js';
+
+export { eventId, type FieldProblem, fieldProblems } from './common.js';
 
 // Canonical ticket events, schema version 1. Every source (vendor webhook, poller, file import,
 // simulator) converts into these; transforms read nothing else.
 
-export const TICKET_SCHEMA_VERSION = 1;
-
-const isoUtc = z.iso
-  .datetime({ offset: true, precision: undefined })
-  .transform((s) => new Date(s).toISOString());
-const identifier = z.string().min(1).max(200);
-const dimension = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._:/-]*$/u, 'letters, digits, space and . _ : / - only');
+export const TICKET_SCHEMA_VERSION = SCHEMA_VERSION;
 
 export const prioritySchema = z.enum(['critical', 'high', 'medium', 'low']);
 export const tierSchema = z.enum(['L1', 'L2', 'L3']);
@@ -33,15 +26,7 @@ export type Priority = z.infer<typeof prioritySchema>;
 export type Tier = z.infer<typeof tierSchema>;
 export type TicketStatus = z.infer<typeof ticketStatusSchema>;
 
-const base = {
-  eventId: identifier,
-  schemaVersion: z.literal(TICKET_SCHEMA_VERSION),
-  source: dimension,
-  tenant: dimension,
-  ticketId: identifier,
-  occurredAt: isoUtc,
-  receivedAt: isoUtc,
-};
+const base = { ...baseFields, ticketId: identifier };
 
 export const ticketEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -51,6 +36,7 @@ export const ticketEventSchema = z.discriminatedUnion('type', [
     region: dimension,
     priority: prioritySchema,
     originalPriority: z.string().optional(),
+    originalRegion: z.string().optional(),
     site: dimension.optional(),
     category: dimension.optional(),
     channel: z.enum(['phone', 'email', 'portal', 'chat', 'monitoring', 'other']).optional(),
@@ -64,6 +50,9 @@ export const ticketEventSchema = z.discriminatedUnion('type', [
     region: dimension,
     tier: tierSchema.optional(),
     agent: identifier.optional(),
+    originalTeam: z.string().optional(),
+    originalRegion: z.string().optional(),
+    originalTier: z.string().optional(),
   }),
   z.object({
     ...base,
@@ -91,6 +80,11 @@ export const ticketEventSchema = z.discriminatedUnion('type', [
     team: dimension.optional(),
     agent: identifier.optional(),
   }),
+  z.object({
+    ...base,
+    type: z.literal('ticket.scope_changed'),
+    description: z.string().max(2000).optional(),
+  }),
   z.object({ ...base, type: z.literal('ticket.resolved') }),
   z.object({ ...base, type: z.literal('ticket.reopened') }),
   z.object({ ...base, type: z.literal('ticket.closed') }),
@@ -100,30 +94,3 @@ export const ticketEventSchema = z.discriminatedUnion('type', [
 export type TicketEvent = z.infer<typeof ticketEventSchema>;
 export type TicketEventType = TicketEvent['type'];
 export type TicketEventInput = z.input<typeof ticketEventSchema>;
-
-/** Deterministic event id: a re-delivered change of the same source record gets the same id. */
-export function eventId(
-  source: string,
-  entity: 'ticket' | 'job' | 'agent',
-  sourceKey: string,
-  change: string,
-): string {
-  return `${source}:${entity}:${sourceKey}:${change}`;
-}
-
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
-
-/** zod issues as `path: reason` pairs, paths in the `a.b[0].c` form users see in their payloads. */
-export function fieldProblems(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.reduce<string>(
-      (acc, part) =>
-        typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
-      '',
-    ),
-    message: issue.message,
-  }));
-}

@@ -38,6 +38,7 @@ const typeOrder: Record<TicketEvent['type'], number> = {
   'ticket.escalated': 3,
   'ticket.status_changed': 4,
   'ticket.commented': 5,
+  'ticket.scope_changed': 5,
   'ticket.reopened': 6,
   'ticket.resolved': 7,
   'ticket.closed': 8,
@@ -137,6 +138,7 @@ export function computeBacklogHistory(events: readonly TicketEvent[]): TicketBac
         break;
       case 'ticket.escalated':
       case 'ticket.commented':
+      case 'ticket.scope_changed':
         break;
     }
   }

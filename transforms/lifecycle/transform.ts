@@ -1,18 +1,11 @@
 import type { ClickHouseClient } from '../../core/clickhouse.js';
+import { type DeadLetter, deadLetter } from '../../core/dead-letter.js';
 import type { TicketEvent } from '../../core/events/ticket.js';
 import type { EventProducer, PartitionBatch } from '../../core/kafka.js';
 import type { Logger } from '../../core/logger.js';
 import { computeBacklogHistory, type TicketBacklogHistory } from './backlog-periods.js';
 import { parseTicketMessage } from './parse.js';
 import { insertBacklogHistories, insertTicketEvents, loadTicketHistories } from './sink.js';
-
-export interface DeadLetter {
-  origin: { topic: string; partition: number; offset: string; key: string | null };
-  reason: string;
-  problems?: { path: string; message: string }[];
-  raw: string;
-  at: string;
-}
 
 export interface LifecycleTransformOptions {
   ch: ClickHouseClient;
@@ -54,18 +47,14 @@ export class LifecycleTransform {
       const outcome = parseTicketMessage(message);
       if (outcome.kind === 'ok') events.push(outcome.value);
       else if (outcome.kind === 'dlq') {
-        deadLetters.push({
-          origin: {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key,
-          },
-          reason: outcome.reason,
-          ...(outcome.problems ? { problems: outcome.problems } : {}),
-          raw: message.value?.toString('utf8') ?? '',
-          at: new Date().toISOString(),
-        });
+        deadLetters.push(
+          deadLetter(
+            { kind: 'kafka', ref: `${batch.topic}:${batch.partition}:${message.offset}` },
+            outcome.reason,
+            message.value ?? '',
+            outcome.problems,
+          ),
+        );
       }
     }
 
@@ -73,7 +62,7 @@ export class LifecycleTransform {
       await this.opts.deadLetters.send(
         this.opts.deadLetterTopic,
         deadLetters.map((d) => ({
-          key: `${d.origin.topic}:${d.origin.partition}:${d.origin.offset}`,
+          key: d.origin.ref,
           value: JSON.stringify(d),
         })),
       );

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+// Building blocks shared by every canonical event family.
+
+export const SCHEMA_VERSION = 1;
+
+/** An instant with an explicit offset, normalised to UTC ISO-8601 with milliseconds. */
+export const isoUtc = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+export const identifier = z.string().min(1).max(200);
+/** A dimension value (tenant, customer, region, team, site, ...): printable text, 1-200 chars. */
+export const dimension = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\p{Cc}\s](?:[^\p{Cc}]*[^\p{Cc}\s])?$/u, 'printable text without surrounding spaces');
+
+export const baseFields = {
+  eventId: identifier,
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  source: dimension,
+  tenant: dimension,
+  occurredAt: isoUtc,
+  receivedAt: isoUtc,
+};
+
+export type EntityKind = 'ticket' | 'job' | 'agent';
+
+/**
+ * Deterministic event id `<source>:<entity>:<sourceKey>:<change>`: a re-delivered change of the
+ * same source record gets the same id, which is what makes every sink idempotent.
+ */
+export function eventId(source: string, entity: EntityKind, sourceKey: string, change: string): string {
+  return `${source}:${entity}:${sourceKey}:${change}`;
+}
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** zod issues as `path: reason` pairs, paths in the `a.b[0].c` form users see in their payloads. */
+export function fieldProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.reduce<string>(
+      (acc, part) =>
+        typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+      prefix,
+    ),
+    message: issue.message,
+  }));
+}
