@@ -144,12 +144,14 @@ export const commands: Record<string, Command> = {
     summary: 'run everything on the local stack with simulated data, and print where to look',
     usage:
       'baton demo [--seed N] [--backfill-hours N]\n' +
-      '  migrates, starts transforms and the API, backfills history and keeps simulating until Ctrl-C',
+      '  migrates, starts the ingest gateway, transforms and the API, backfills history and keeps\n' +
+      '  simulating until Ctrl-C',
     async run(args, { config, logger }) {
       const { values } = parseArgs({ args, options: simulateOptions, strict: true });
       const { signal, stopped } = untilStopped();
       await migrateDatabase(config, logger);
       const transforms = await startTransforms(config, logger);
+      const gateway = await startGateway(config, logger);
       const api = await startApi(config, logger);
       // One process here: the transforms own the metrics port, if any.
       const simulation = simulate(
@@ -166,6 +168,7 @@ export const commands: Record<string, Command> = {
         `  API              ${api.url}`,
         `  health           ${api.url}/readyz`,
         `  OpenAPI          ${api.url}/openapi.json`,
+        `  ingest gateway   ${gateway.url}/v1/events  (POST canonical events; vendor webhooks under /v1/webhooks/)`,
         `  backlog (APAC)   ${api.url}/v1/metrics/backlog?region=APAC&interval=day&from=${from.toISOString()}&to=${to.toISOString()}`,
         `  backlog (hourly) ${api.url}/v1/metrics/backlog?from=${new Date(to.getTime() - 86_400_000).toISOString()}&to=${to.toISOString()}`,
         'Press Ctrl-C to stop.',
@@ -175,6 +178,7 @@ export const commands: Record<string, Command> = {
       await stopped;
       await simulation.catch((err: unknown) => logger.error({ err }, 'simulation failed'));
       await api.stop();
+      await gateway.stop();
       await transforms.stop();
     },
   },
