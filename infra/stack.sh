@@ -69,24 +69,58 @@ external_mode() { [[ -n "${KAFKA_BROKERS:-}" && -n "${CLICKHOUSE_URL:-}" ]]; }
 
 pid_file() { printf '%s/%s.pid' "${RUN_DIR}" "$1"; }
 
-# Prints the pid of our running service ($1), or nothing. A pid file whose process is gone or
-# is something else (pid reuse) is removed.
-service_pid() {
-  local name="$1" file pid marker
-  file="$(pid_file "${name}")"
-  [[ -f "${file}" ]] || return 0
-  pid="$(tr -dc '0-9' <"${file}")"
+# True when process $2 is this checkout's server $1 (kafka: our properties file; clickhouse: our
+# server.py, by absolute path or relative to this repo as working directory).
+is_ours() {
+  local name="$1" pid="$2" cmd cwd
+  cmd="$(tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null || true)"
   case "${name}" in
-    kafka) marker="kafka.Kafka" ;;
-    clickhouse) marker="${CH_SERVER}" ;;
-    *) marker="${name}" ;;
+    kafka) [[ "${cmd}" == *kafka.Kafka* && "${cmd}" == *"${KAFKA_PROPS}"* ]] ;;
+    clickhouse)
+      [[ "${cmd}" == *"${CH_SERVER}"* ]] && return 0
+      cwd="$(readlink "/proc/${pid}/cwd" 2>/dev/null || true)"
+      [[ "${cwd}" == "${REPO_ROOT}" && "${cmd}" == *infra/clickhouse/server.py* ]]
+      ;;
+    *) return 1 ;;
   esac
-  if [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null &&
-    tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -qF -- "${marker}"; then
-    printf '%s' "${pid}"
-  else
+}
+
+service_port() {
+  case "$1" in
+    kafka) printf '%s' "${KAFKA_PORT}" ;;
+    clickhouse) printf '%s' "${CH_PORT}" ;;
+    *) return 1 ;;
+  esac
+}
+
+# The pid listening on TCP port $1 on this machine, when ss can tell (same user or root).
+listener_pid() {
+  command -v ss >/dev/null 2>&1 || return 0
+  ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true
+}
+
+# Prints the pid of our running service ($1), or nothing. A pid file whose process is gone or
+# is something else (pid reuse) is removed. A server of this checkout started by hand (not by
+# this script) is adopted: its pid file is written, so status/down see it.
+service_pid() {
+  local name="$1" file pid port
+  file="$(pid_file "${name}")"
+  if [[ -f "${file}" ]]; then
+    pid="$(tr -dc '0-9' <"${file}")"
+    if [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null && is_ours "${name}" "${pid}"; then
+      printf '%s' "${pid}"
+      return 0
+    fi
     rm -f "${file}"
   fi
+  port="$(service_port "${name}")"
+  pid="$(listener_pid "${port}")"
+  if [[ -n "${pid}" ]] && is_ours "${name}" "${pid}"; then
+    mkdir -p "${RUN_DIR}"
+    printf '%s\n' "${pid}" >"${file}"
+    printf '%s' "${pid}"
+  fi
+  return 0
 }
 
 port_open() {
