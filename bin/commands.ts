@@ -1,10 +1,15 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApi } from '../api/main.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { createMessageBus } from '../core/kafka.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
+import { projectRoot } from '../core/paths.js';
 import { allTopics, topicName } from '../core/topics.js';
+import { PollSetupError, runServiceNowPoll } from '../ingest/connectors/servicenow/run.js';
+import { ImportUsageError, importCommand, importUsage } from '../ingest/importers/cli.js';
+import { ImportInterruptedError } from '../ingest/importers/run.js';
 import { startGateway } from '../ingest/main.js';
 import { runSimulation } from '../ingest/simulator/run.js';
 import { migrateDatabase } from '../sql/migrate.js';
@@ -13,6 +18,8 @@ import { startTransforms } from '../transforms/main.js';
 export interface Command {
   summary: string;
   usage: string;
+  /** Log to this file under the project root instead of stdout, keeping the terminal for the command's own output. */
+  logFile?: string;
   run(args: string[], ctx: { config: Config; logger: Logger }): Promise<void>;
 }
 
@@ -140,7 +147,83 @@ export const commands: Record<string, Command> = {
       await simulate(values, config, logger, signal);
     },
   },
+  poll: {
+    summary: 'incrementally sync a ticketing system through its API into Kafka (servicenow)',
+    usage:
+      'baton poll servicenow --instance-url URL [--tenant T] [--once] [--interval-seconds N]\n' +
+      '                      [--page-size N] [--since ISO]\n' +
+      '  --instance-url URL      e.g. https://acme.service-now.com (default SERVICENOW_INSTANCE_URL)\n' +
+      '  --tenant T              tenant the tickets belong to (default INGEST_DEFAULT_TENANT)\n' +
+      '  --once                  poll until caught up, then exit (default: keep polling)\n' +
+      '  --interval-seconds N    pause between polls (default SERVICENOW_POLL_INTERVAL_SECONDS, 60)\n' +
+      '  --page-size N           records per Table API request (default SERVICENOW_PAGE_SIZE, 500)\n' +
+      '  --since ISO             where to start when no cursor is stored yet (default: everything)\n' +
+      '  credentials: SERVICENOW_USER + SERVICENOW_PASSWORD (Basic) or SERVICENOW_TOKEN (OAuth bearer);\n' +
+      '  the cursor is kept in ClickHouse (connector_state), so a restart resumes where it stopped',
+    async run(args, { config, logger }) {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          'instance-url': { type: 'string' },
+          tenant: { type: 'string' },
+          once: { type: 'boolean', default: false },
+          'interval-seconds': { type: 'string' },
+          'page-size': { type: 'string' },
+          since: { type: 'string' },
+        },
+      });
+      if (positionals.length !== 1 || positionals[0] !== 'servicenow')
+        throw new UsageError(`the source to poll is "servicenow", got "${positionals.join(' ')}"`);
+      const instanceUrl = values['instance-url'] ?? config.SERVICENOW_INSTANCE_URL;
+      if (!instanceUrl || !URL.canParse(instanceUrl)) throw new UsageError('--instance-url must be a URL');
+      if (values.since !== undefined && Number.isNaN(Date.parse(values.since)))
+        throw new UsageError(`--since must be an ISO-8601 date-time, got "${values.since}"`);
+      const { signal } = untilStopped();
+      try {
+        const result = await runServiceNowPoll(config, logger, {
+          instanceUrl,
+          tenant: values.tenant ?? config.INGEST_DEFAULT_TENANT,
+          once: values.once ?? false,
+          intervalSeconds: intOption(
+            values['interval-seconds'],
+            'interval-seconds',
+            config.SERVICENOW_POLL_INTERVAL_SECONDS,
+            1,
+          ),
+          pageSize: intOption(values['page-size'], 'page-size', config.SERVICENOW_PAGE_SIZE, 1),
+          ...(values.since ? { since: values.since } : {}),
+          signal,
+        });
+        if (result) {
+          process.stdout.write(
+            `pages ${result.pages}, records ${result.records}, events ${result.events}, ` +
+              `dead letters ${result.deadLetters}, cursor ${result.cursor.updatedOn}\n`,
+          );
+        }
+      } catch (err) {
+        if (err instanceof PollSetupError) throw new UsageError(err.message);
+        throw err;
+      }
+    },
+  },
+  import: {
+    summary:
+      'import a file (BPIC 2013 log, ServiceNow export, roster, or any CSV/JSONL via a preset) into Kafka',
+    usage: importUsage,
+    async run(args, ctx) {
+      try {
+        await importCommand(args, ctx);
+      } catch (err) {
+        if (err instanceof ImportUsageError) throw new UsageError(err.message);
+        if (err instanceof ImportInterruptedError) process.stderr.write(`baton import: ${err.message}\n`);
+        throw err;
+      }
+    },
+  },
   demo: {
+    logFile: '.cache/logs/demo.log',
     summary: 'run everything on the local stack with simulated data, and print where to look',
     usage:
       'baton demo [--seed N] [--backfill-hours N]\n' +
@@ -171,11 +254,13 @@ export const commands: Record<string, Command> = {
         `  ingest gateway   ${gateway.url}/v1/events  (POST canonical events; vendor webhooks under /v1/webhooks/)`,
         `  backlog (APAC)   ${api.url}/v1/metrics/backlog?region=APAC&interval=day&from=${from.toISOString()}&to=${to.toISOString()}`,
         `  backlog (hourly) ${api.url}/v1/metrics/backlog?from=${new Date(to.getTime() - 86_400_000).toISOString()}&to=${to.toISOString()}`,
+        `  logs             ${commands.demo!.logFile}`,
         'Press Ctrl-C to stop.',
         '',
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
       await stopped;
+      process.stdout.write('stopping ...\n');
       await simulation.catch((err: unknown) => logger.error({ err }, 'simulation failed'));
       await api.stop();
       await gateway.stop();
@@ -223,7 +308,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`baton: ${(err as Error).message}\n`);
     return 2;
   }
-  const logger = createLogger(config, `baton-${name}`);
+  const logger = createLogger(
+    config,
+    `baton-${name}`,
+    command.logFile ? join(projectRoot, command.logFile) : undefined,
+  );
   try {
     await command.run(args, { config, logger });
     return 0;
@@ -233,6 +322,9 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     logger.error({ err }, `${name} failed`);
+    if (command.logFile) {
+      process.stderr.write(`baton ${name}: ${(err as Error).message} (details in ${command.logFile})\n`);
+    }
     return 1;
   }
 }

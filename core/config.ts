@@ -51,6 +51,18 @@ export const configSchema = z.object({
   ZENDESK_WEBHOOK_SECRET: z.string().min(1).optional(),
   ZENDESK_REPLAY_WINDOW_SECONDS: intFromEnv(300),
 
+  // ServiceNow Table API poller (`baton poll servicenow`): Basic auth (user + password) or an OAuth
+  // bearer token. The instance URL may also be given on the command line, which wins.
+  SERVICENOW_INSTANCE_URL: z.url().optional(),
+  SERVICENOW_USER: z.string().min(1).optional(),
+  SERVICENOW_PASSWORD: z.string().min(1).optional(),
+  SERVICENOW_TOKEN: z.string().min(1).optional(),
+  SERVICENOW_PAGE_SIZE: intFromEnv(500),
+  SERVICENOW_POLL_INTERVAL_SECONDS: intFromEnv(60),
+  SERVICENOW_REQUEST_TIMEOUT_MS: intFromEnv(30_000),
+  /** Attempts per request on HTTP 429 / 5xx / network errors before the poll gives up. */
+  SERVICENOW_MAX_ATTEMPTS: intFromEnv(8),
+
   /** JSON file that extends or overrides the built-in per-source value mappings (core/mapping.ts). */
   MAPPINGS_FILE: z.string().min(1).optional(),
 

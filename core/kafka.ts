@@ -1,4 +1,4 @@
-import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { TopicSpec } from './topics.js';
@@ -80,7 +80,7 @@ export function createMessageBus(
   logger: Logger,
   opts: { connectionTimeoutMs?: number; retries?: number } = {},
 ): MessageBus {
-  const log = logger.child({ component: 'kafka' });
+  const log = logger.child({ client: 'kafkajs' });
   const kafka = new Kafka({
     clientId: config.KAFKA_CLIENT_ID,
     brokers: config.KAFKA_BROKERS,
@@ -125,6 +125,8 @@ export function createMessageBus(
 
     async createProducer() {
       const producer = kafka.producer({
+        // The Java client's murmur2 partitioning, so other producers put a key on the same partition.
+        createPartitioner: Partitioners.DefaultPartitioner,
         idempotent: true,
         maxInFlightRequests: 5,
         allowAutoTopicCreation: false,

@@ -11,6 +11,10 @@ export const redactedPaths = [
   '*.CLICKHOUSE_PASSWORD',
   '*.INGEST_API_KEYS',
   '*.SERVICENOW_WEBHOOK_PASSWORD',
+  'SERVICENOW_PASSWORD',
+  '*.SERVICENOW_PASSWORD',
+  'SERVICENOW_TOKEN',
+  '*.SERVICENOW_TOKEN',
   '*.JIRA_WEBHOOK_SECRET',
   '*.ZENDESK_WEBHOOK_SECRET',
   'req.headers["x-zendesk-webhook-signature"]',
@@ -26,12 +30,13 @@ export const redactedPaths = [
   '*.token',
 ];
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string): Logger {
-  return pino({
-    name,
+/** JSON logs to stdout, or to `file` (appended) when given. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, name: string, file?: string): Logger {
+  const options = {
     level: config.LOG_LEVEL,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return file ? pino(options, pino.destination({ dest: file, mkdir: true, sync: false })) : pino(options);
 }

@@ -200,6 +200,8 @@ export const defaultMappings: Record<string, z.input<typeof sourceMappingSchema>
       deleted: { status: 'cancelled' },
     },
     priority: { urgent: 'critical', high: 'high', normal: 'medium', low: 'low' },
+    // Zendesk tickets may have no priority at all; Zendesk's own middle value is "normal".
+    defaultPriority: 'medium',
     tier: { l1: 'L1', l2: 'L2', l3: 'L3' },
     region: { ...countryRegions, ...regionsThemselves },
   },

@@ -4,6 +4,7 @@ export const tables = {
   schemaMigrations: 'schema_migrations',
   ticketEvents: 'ticket_events',
   ticketLifecycle: 'ticket_lifecycle',
+  connectorState: 'connector_state',
 } as const;
 
 export type TableName = (typeof tables)[keyof typeof tables];

@@ -97,7 +97,7 @@ export async function migrate(
       values: [{ version: m.version, name: m.name, checksum: m.checksum }],
       format: 'JSONEachRow',
     });
-    logger.info({ version: m.version, name: m.name }, 'applied migration');
+    logger.info({ migration: `${m.version}_${m.name}` }, 'applied migration');
     result.applied.push(m.version);
   }
   return result;

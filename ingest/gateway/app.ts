@@ -9,6 +9,7 @@ import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { SourceMapping } from '../../core/mapping.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../../core/metrics.js';
+import { vendorWebhooks } from '../connectors/webhooks.js';
 import { type EventSink, KafkaUnavailableError } from '../sink.js';
 import { RecentIds } from './recent-ids.js';
 import { eventsRoute } from './routes/events.js';
@@ -70,7 +71,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   const metrics = deps.metrics ?? createPipelineMetrics('baton-ingest');
 
-  app.removeContentTypeParser('application/json');
+  // JSON only: Fastify's built-in text/plain parser would let a wrong content type through (→ 415).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(
     ['application/json', 'application/*+json'],
     { parseAs: 'buffer' },
@@ -88,13 +90,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   app.setErrorHandler((err: FastifyError | HttpError | KafkaUnavailableError, req, reply) => {
     if (err instanceof KafkaUnavailableError) {
-      return reply
-        .status(503)
-        .header('retry-after', '5')
-        .send({
-          error: 'unavailable',
-          message: 'the event store is unavailable; nothing was accepted, retry later',
-        });
+      return reply.status(503).header('retry-after', '5').send({
+        error: 'unavailable',
+        message: 'the event store is unavailable; nothing was accepted, retry later',
+      });
     }
     if (err instanceof HttpError) {
       return reply
@@ -103,12 +102,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     const code = 'code' in err ? err.code : undefined;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply
-        .status(413)
-        .send({
-          error: 'payload_too_large',
-          message: `the body exceeds ${config.INGEST_BODY_LIMIT_BYTES} bytes`,
-        });
+      return reply.status(413).send({
+        error: 'payload_too_large',
+        message: `the body exceeds ${config.INGEST_BODY_LIMIT_BYTES} bytes`,
+      });
     }
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply
@@ -136,6 +133,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     checkKey: ingestKeyCheck(config.INGEST_API_KEYS),
     recent: new RecentIds(),
     metrics,
+  });
+  await vendorWebhooks(app, config, {
+    sink: deps.sink,
+    mappings: deps.mappings,
+    metrics,
+    defaultTenant: config.INGEST_DEFAULT_TENANT,
+    now: deps.now ?? Date.now,
   });
   return app;
 }
