@@ -19,15 +19,23 @@ import { dlq, type Outcome, ok } from '../../core/outcome.js';
 // the normalised snapshot is compared with the last one seen for the same record and the difference
 // becomes canonical change events. Pure: the caller loads the last-seen snapshot and stores the new
 // one only after the events were acknowledged, so a crash in between derives the same events again,
-// with the same ids.
+// with the same ids. Ids are `<source>:ticket:<sourceKey>:created` for the creation and
+// `<source>:ticket:<sourceKey>:<changeKey>.<kind>` for the rest (`created.<kind>` when the first
+// snapshot is the record as created), kinds `assigned`, `priority`, `status`, `reopened`,
+// `resolved`, `closed`, `cancelled` — the scheme ServiceNow's webhook converter shares.
 
 /** A ticket's current state, already normalised, with the vendor's own values beside. */
 export const ticketSnapshotSchema = z.object({
+  /** The ticket as people and exports name it (ServiceNow `number`); may change on renumbering. */
   ticketId: identifier,
+  /** The vendor's immutable record key (ServiceNow `sys_id`): event ids are built from it. */
+  sourceKey: identifier,
   /** Grows with every change of the record (ServiceNow sys_mod_count); older snapshots are ignored. */
   version: z.number().int().nonnegative(),
-  /** The change's name in event ids (`<source>:ticket:<ticketId>:<changeKey>.<kind>`). */
+  /** The change's name in event ids (`<source>:ticket:<sourceKey>:<changeKey>.<kind>`). */
   changeKey: z.string().min(1).max(100),
+  /** The record as created (no change since): first-sight events are `created.<kind>`, as at an insert. */
+  atCreation: z.boolean().optional(),
   createdAt: isoUtc,
   updatedAt: isoUtc,
   resolvedAt: isoUtc.optional(),
@@ -41,6 +49,8 @@ export const ticketSnapshotSchema = z.object({
   region: dimension,
   originalRegion: z.string().optional(),
   team: dimension.optional(),
+  /** The region of the assignment (the team's own, else the ticket's); default `region`. */
+  teamRegion: dimension.optional(),
   originalTeam: z.string().optional(),
   tier: tierSchema.optional(),
   agent: identifier.optional(),
@@ -69,11 +79,23 @@ export function diffTicketSnapshot(
   ctx: DiffContext,
 ): Outcome<TicketEvent[]> {
   if (previous && next.version <= previous.version) return ok([]);
+  return ticketChangeEvents(previous, next, ctx);
+}
+
+/**
+ * The events that turn `previous` into `next` whatever their versions: for sources that deliver both
+ * states of one change together (a ServiceNow business rule's `previous` and `current`).
+ */
+export function ticketChangeEvents(
+  previous: TicketSnapshot | undefined,
+  next: TicketSnapshot,
+  ctx: DiffContext,
+): Outcome<TicketEvent[]> {
   const events: Record<string, unknown>[] = [];
   const add = (change: string, occurredAt: string, body: Record<string, unknown>) => {
     const defined = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
     events.push({
-      eventId: eventId(ctx.source, 'ticket', next.ticketId, change),
+      eventId: eventId(ctx.source, 'ticket', next.sourceKey, change),
       schemaVersion: 1,
       source: ctx.source,
       tenant: ctx.tenant,
@@ -83,10 +105,12 @@ export function diffTicketSnapshot(
       ...defined,
     });
   };
-  const at = (kind: string) => `${next.changeKey}.${kind}`;
+  const created = !previous && next.atCreation === true;
+  const at = (kind: string) => `${created ? 'created' : next.changeKey}.${kind}`;
+  const assignmentRegion = (s: TicketSnapshot) => s.teamRegion ?? s.region;
   const assignment = (s: TicketSnapshot) => ({
     team: s.team,
-    region: s.region,
+    region: assignmentRegion(s),
     tier: s.tier,
     agent: s.agent,
     originalTeam: s.originalTeam,
@@ -108,30 +132,37 @@ export function diffTicketSnapshot(
       team: next.team,
       tier: next.tier,
     });
-    if (next.team) add(at('assigned'), next.createdAt, { type: 'ticket.assigned', ...assignment(next) });
-  } else {
-    if (next.priority !== previous.priority) {
-      add(at('priority_changed'), next.updatedAt, {
-        type: 'ticket.priority_changed',
-        priority: next.priority,
-        originalPriority: next.originalPriority,
+    // At creation the assignment dates from the creation; first seen later, from that version.
+    if (next.team)
+      add(at('assigned'), created ? next.createdAt : next.updatedAt, {
+        type: 'ticket.assigned',
+        ...assignment(next),
       });
-    }
+  } else {
     const moved =
       next.team !== previous.team ||
-      next.region !== previous.region ||
+      assignmentRegion(next) !== assignmentRegion(previous) ||
       next.tier !== previous.tier ||
       next.agent !== previous.agent;
     // A record left without a team is not an assignment; its next team will be.
     if (moved && next.team)
       add(at('assigned'), next.updatedAt, { type: 'ticket.assigned', ...assignment(next) });
+    if (next.priority !== previous.priority || next.originalPriority !== previous.originalPriority) {
+      add(at('priority'), next.updatedAt, {
+        type: 'ticket.priority_changed',
+        priority: next.priority,
+        originalPriority: next.originalPriority,
+      });
+    }
   }
 
   const before = previous?.status ?? 'new';
   const statusChanged =
-    before !== next.status || (previous !== undefined && previous.holdReason !== next.holdReason);
+    before !== next.status ||
+    (previous !== undefined &&
+      (previous.holdReason !== next.holdReason || previous.originalStatus !== next.originalStatus));
   if (statusChanged) {
-    add(at('status_changed'), next.updatedAt, {
+    add(at('status'), next.updatedAt, {
       type: 'ticket.status_changed',
       status: next.status,
       originalStatus: next.originalStatus,

@@ -292,16 +292,17 @@ describe('ingest gateway against the real Kafka', () => {
       customer: 'Acme GmbH',
       region: 'EMEA',
       priority: 'medium',
-      originalPriority: '3',
+      originalPriority: '3 - Moderate',
       originalRegion: 'Germany',
-      category: 'network',
+      site: 'Germany',
+      category: 'Network',
       channel: 'phone',
       team: 'Service Desk EMEA',
       tier: 'L1',
     });
     expect(seen.find((s) => s.value.type === 'ticket.status_changed')!.value).toMatchObject({
       status: 'in_progress',
-      originalStatus: '2',
+      originalStatus: 'In Progress',
     });
 
     const wrong = await post(`${env.url}/v1/webhooks/servicenow`, body, basic('baton-sn', 'guess'));

@@ -183,15 +183,17 @@ describe('ServiceNow Table API poller → Kafka, cursor in ClickHouse', () => {
     expect(result).toMatchObject({ pages: 4, records: 7, events: 10, deadLetters: 1 });
     const ids = await eventsSince(env, 0, 10);
     expect(ids).toEqual([
+      // a01 and a03 are first seen as created (sys_mod_count 0): `created.*`, as a webhook insert.
       'servicenow:ticket:a01:created',
-      'servicenow:ticket:a01:m0.assigned',
+      'servicenow:ticket:a01:created.assigned',
       'servicenow:ticket:a02:created',
       'servicenow:ticket:a03:created',
-      'servicenow:ticket:a03:m0.assigned',
+      'servicenow:ticket:a03:created.assigned',
       'servicenow:ticket:a04:created',
+      // a06 is first seen at sys_mod_count 3: its state then is named by that version.
+      'servicenow:ticket:a06:3.assigned',
+      'servicenow:ticket:a06:3.status',
       'servicenow:ticket:a06:created',
-      'servicenow:ticket:a06:m3.assigned',
-      'servicenow:ticket:a06:m3.status_changed',
       'servicenow:ticket:a07:created',
     ]);
     const byId = new Map(env.events.map((e) => [e.eventId, e]));
@@ -200,7 +202,7 @@ describe('ServiceNow Table API poller → Kafka, cursor in ClickHouse', () => {
     expect(withoutReceivedAt(byId.get('servicenow:ticket:a06:created')!)).toEqual({
       ...head,
       eventId: 'servicenow:ticket:a06:created',
-      ticketId: 'a06',
+      ticketId: 'INC0000006',
       type: 'ticket.created',
       occurredAt: at('2026-03-02T07:00:00Z'),
       customer: 'Contoso',
@@ -213,21 +215,21 @@ describe('ServiceNow Table API poller → Kafka, cursor in ClickHouse', () => {
       channel: 'phone',
       team: 'Service Desk EMEA',
     });
-    expect(withoutReceivedAt(byId.get('servicenow:ticket:a06:m3.assigned')!)).toEqual({
+    expect(withoutReceivedAt(byId.get('servicenow:ticket:a06:3.assigned')!)).toEqual({
       ...head,
-      eventId: 'servicenow:ticket:a06:m3.assigned',
-      ticketId: 'a06',
+      eventId: 'servicenow:ticket:a06:3.assigned',
+      ticketId: 'INC0000006',
       type: 'ticket.assigned',
-      occurredAt: at('2026-03-02T07:00:00Z'),
+      occurredAt: at('2026-03-02T08:20:00Z'),
       team: 'Service Desk EMEA',
-      originalTeam: 'grp-emea',
+      originalTeam: 'Service Desk EMEA',
       region: 'EMEA',
       originalRegion: 'Ireland',
     });
-    expect(withoutReceivedAt(byId.get('servicenow:ticket:a06:m3.status_changed')!)).toEqual({
+    expect(withoutReceivedAt(byId.get('servicenow:ticket:a06:3.status')!)).toEqual({
       ...head,
-      eventId: 'servicenow:ticket:a06:m3.status_changed',
-      ticketId: 'a06',
+      eventId: 'servicenow:ticket:a06:3.status',
+      ticketId: 'INC0000006',
       type: 'ticket.status_changed',
       occurredAt: at('2026-03-02T08:20:00Z'),
       status: 'on_hold',
@@ -235,6 +237,7 @@ describe('ServiceNow Table API poller → Kafka, cursor in ClickHouse', () => {
       originalStatus: 'On Hold / Awaiting Caller',
     });
     expect(byId.get('servicenow:ticket:a02:created')).toMatchObject({
+      ticketId: 'INC0000002',
       priority: 'critical',
       originalPriority: '1 - Critical',
       region: 'APAC',
@@ -289,24 +292,24 @@ describe('ServiceNow Table API poller → Kafka, cursor in ClickHouse', () => {
     const result = await newPoller(env).pollOnce();
     expect(result).toMatchObject({ records: 2, events: 2, deadLetters: 0 });
     expect(await eventsSince(env, before, 2)).toEqual([
-      'servicenow:ticket:a01:m1.status_changed',
-      'servicenow:ticket:a03:m1.assigned',
+      'servicenow:ticket:a01:1.status',
+      'servicenow:ticket:a03:1.assigned',
     ]);
     expect(
-      withoutReceivedAt(env.events.find((e) => e.eventId === 'servicenow:ticket:a03:m1.assigned')!),
+      withoutReceivedAt(env.events.find((e) => e.eventId === 'servicenow:ticket:a03:1.assigned')!),
     ).toEqual({
       schemaVersion: 1,
       source: 'servicenow',
       tenant: TENANT,
-      eventId: 'servicenow:ticket:a03:m1.assigned',
-      ticketId: 'a03',
+      eventId: 'servicenow:ticket:a03:1.assigned',
+      ticketId: 'INC0000003',
       type: 'ticket.assigned',
       occurredAt: new Date('2026-03-02T09:00:00Z').toISOString(),
       team: 'Service Desk EMEA',
-      originalTeam: 'grp-emea',
+      originalTeam: 'Service Desk EMEA',
       region: 'EMEA',
       originalRegion: 'Germany',
-      agent: 'usr-9',
+      agent: 'Jo Smith',
     });
     expect(await storedCursor(env)).toEqual({
       updatedOn: '2026-03-02 09:00:00',
@@ -339,10 +342,10 @@ describe('ServiceNow Table API poller → Kafka, cursor in ClickHouse', () => {
     expect(env.fake.requests.slice(requestsBefore).map((r) => r.status)).toEqual([429, 429, 500, 200, 200]);
     expect(result).toMatchObject({ records: 1, events: 2 });
     expect(await eventsSince(env, before, 2)).toEqual([
-      'servicenow:ticket:a02:m1.resolved',
-      'servicenow:ticket:a02:m1.status_changed',
+      'servicenow:ticket:a02:1.resolved',
+      'servicenow:ticket:a02:1.status',
     ]);
-    expect(env.events.find((e) => e.eventId === 'servicenow:ticket:a02:m1.resolved')!.occurredAt).toBe(
+    expect(env.events.find((e) => e.eventId === 'servicenow:ticket:a02:1.resolved')!.occurredAt).toBe(
       new Date('2026-03-02T09:29:00Z').toISOString(),
     );
   });
@@ -371,8 +374,8 @@ describe('ServiceNow Table API poller → Kafka, cursor in ClickHouse', () => {
     const result = await newPoller(env).pollOnce();
     expect(result).toMatchObject({ records: 2, events: 3 });
     expect(await eventsSince(env, before, 3)).toEqual([
-      'servicenow:ticket:a04:m1.cancelled',
-      'servicenow:ticket:a04:m1.status_changed',
+      'servicenow:ticket:a04:1.cancelled',
+      'servicenow:ticket:a04:1.status',
       'servicenow:ticket:a08:created',
     ]);
     const all = env.events.map((e) => e.eventId);

@@ -36,9 +36,10 @@ describe('ServiceNow incident webhook → canonical events', () => {
         customer: 'Acme GmbH',
         region: 'EMEA',
         priority: 'medium',
-        originalPriority: '3',
+        originalPriority: '3 - Moderate',
         originalRegion: 'Germany',
-        category: 'network',
+        site: 'Germany',
+        category: 'Network',
         channel: 'phone',
         team: 'Service Desk EMEA',
         tier: 'L1',
@@ -51,6 +52,7 @@ describe('ServiceNow incident webhook → canonical events', () => {
         team: 'Service Desk EMEA',
         region: 'EMEA',
         originalTeam: 'Service Desk EMEA',
+        originalRegion: 'Germany',
         tier: 'L1',
         agent: 'Beth Anglin',
       },
@@ -60,7 +62,7 @@ describe('ServiceNow incident webhook → canonical events', () => {
         eventId: id('created.status'),
         occurredAt: '2024-05-06T08:15:00.000Z',
         status: 'in_progress',
-        originalStatus: '2',
+        originalStatus: 'In Progress',
       },
     ]);
   });
@@ -76,7 +78,11 @@ describe('ServiceNow incident webhook → canonical events', () => {
       occurredAt: '2024-05-06T10:30:00.000Z',
     });
     expect(out[0]).not.toHaveProperty('agent');
-    expect(out[1]).toMatchObject({ eventId: id('4.priority'), priority: 'high', originalPriority: '2' });
+    expect(out[1]).toMatchObject({
+      eventId: id('4.priority'),
+      priority: 'high',
+      originalPriority: '2 - High',
+    });
     expect(out).toMatchSnapshot();
   });
 
@@ -88,7 +94,7 @@ describe('ServiceNow incident webhook → canonical events', () => {
       eventId: id('5.status'),
       status: 'on_hold',
       holdReason: 'vendor',
-      originalStatus: '3',
+      originalStatus: 'On Hold / Awaiting Vendor',
     });
     expect(out).toMatchSnapshot();
   });

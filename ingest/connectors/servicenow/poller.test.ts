@@ -117,6 +117,10 @@ describe('ServiceNow poller (Table API mock)', () => {
       sysparm_display_value: 'all',
       sysparm_exclude_reference_link: 'true',
     });
+    expect(fake.requests[0]!.params.sysparm_fields!.split(',')).toEqual(
+      expect.arrayContaining(['sys_id', 'number', 'sys_mod_count']),
+    );
+    expect(events[0]).toMatchObject({ ticketId: 'INC0000001', eventId: 'servicenow:ticket:s1:created' });
     // A second poll finds nothing new.
     const again = await poller(state, sink).pollOnce();
     expect(again).toMatchObject({ records: 0, events: 0 });
@@ -130,10 +134,12 @@ describe('ServiceNow poller (Table API mock)', () => {
     const state = memoryStateStore();
     const { sink, events } = memorySink();
     await poller(state, sink).pollOnce();
-    expect(events.map((e) => entityKey(e))).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
+    // ticketId is the incident number (the mock numbers r1 as INC0000001).
+    const numbers = (n: number) => Array.from({ length: n }, (_, i) => `INC000000${i + 1}`);
+    expect(events.map((e) => entityKey(e))).toEqual(numbers(5));
     fake.put('incident', incident({ sysId: 'r6', updatedOn: '2026-03-02 10:00:00', location: 'Japan' }));
     await poller(state, sink).pollOnce();
-    expect(events.map((e) => entityKey(e))).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+    expect(events.map((e) => entityKey(e))).toEqual(numbers(6));
   });
 
   it('a failed emit leaves cursor and snapshots untouched; the retry derives the same ids', async () => {
@@ -153,7 +159,7 @@ describe('ServiceNow poller (Table API mock)', () => {
     await expect(p.pollOnce()).rejects.toThrow('kafka down');
     expect(state.data.get(CURSOR_KEY)).toBe(cursorBefore);
     await p.pollOnce();
-    expect(events.map((e) => e.eventId).slice(3)).toEqual(['servicenow:ticket:k3:m1.status_changed']);
+    expect(events.map((e) => e.eventId).slice(3)).toEqual(['servicenow:ticket:k3:1.status']);
   });
 
   it('unmappable records are dead-lettered with the raw record; the poll goes on', async () => {
@@ -166,7 +172,7 @@ describe('ServiceNow poller (Table API mock)', () => {
     const state = memoryStateStore();
     const { sink, events, letters } = memorySink();
     const r = await poller(state, sink).pollOnce();
-    expect(events.map((e) => entityKey(e))).toEqual(['d3']);
+    expect(events.map((e) => entityKey(e))).toEqual(['INC0000003']);
     expect(letters.map((l) => [l.origin.ref, l.reason])).toEqual([
       [
         'incident:d1@2026-03-02 09:00:00#0',

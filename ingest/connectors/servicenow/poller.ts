@@ -183,7 +183,8 @@ export function createServiceNowPoller(opts: ServiceNowPollerOptions): ServiceNo
       for (const { raw, pos } of fresh) {
         const ref = `${table}:${pos.sysId}@${pos.updatedOn}#${pos.modCount}`;
         const record = parseIncident(raw);
-        const snapshot = record.kind === 'ok' ? incidentToSnapshot(record.value, opts.mapping) : record;
+        const snapshot =
+          record.kind === 'ok' ? incidentToSnapshot(record.value, opts.mapping, opts.tenant) : record;
         const diff =
           snapshot.kind === 'ok'
             ? diffTicketSnapshot(previous.get(pos.sysId), snapshot.value, {

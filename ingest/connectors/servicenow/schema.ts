@@ -18,6 +18,10 @@ export const incidentSnapshotSchema = z
       .transform(Number),
     sys_updated_on: vendorTime,
     opened_at: vendorTime.optional(),
+    sys_created_on: z
+      .union([z.literal(''), z.null(), vendorTime])
+      .optional()
+      .transform((v) => v || undefined),
     state: optionalText,
     incident_state: optionalText,
     priority: optionalText,
