@@ -4,7 +4,8 @@ import { createMessageBus } from '../core/kafka.js';
 import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { allTopics, topicName } from '../core/topics.js';
-import { LifecycleTransform } from './lifecycle/transform.js';
+import { HistoryTransform } from './history/transform.js';
+import { ticketFamily, ticketProjections } from './lifecycle/family.js';
 
 export interface RunningTransforms {
   stop(): Promise<void>;
@@ -22,7 +23,9 @@ export async function startTransforms(config: Config, logger: Logger): Promise<R
   const ch = createClickHouse(config, { application: 'baton-transforms' });
   await bus.ensureTopics(allTopics(config));
   const deadLetters = await bus.createProducer();
-  const lifecycle = new LifecycleTransform({
+  const lifecycle = new HistoryTransform({
+    family: ticketFamily,
+    projections: ticketProjections,
     ch,
     deadLetters,
     deadLetterTopic: topicName(config, 'deadLetter'),
@@ -40,7 +43,7 @@ export async function startTransforms(config: Config, logger: Logger): Promise<R
       metrics.eventsIn.inc({ topic: batch.topic }, batch.messages.length);
       metrics.deadLettered.inc({ topic: batch.topic }, result.deadLettered);
       metrics.rowsWritten.inc({ table: 'ticket_events' }, result.events);
-      metrics.rowsWritten.inc({ table: 'ticket_lifecycle' }, result.ticketsUpdated);
+      for (const [table, n] of Object.entries(result.rowsWritten)) metrics.rowsWritten.inc({ table }, n);
       log.debug({ partition: batch.partition, ...result }, 'batch stored');
     },
   });

@@ -26,29 +26,22 @@ export async function insertTicketEvents(ch: ClickHouseClient, events: TicketEve
   });
 }
 
-export async function insertBacklogHistories(
-  ch: ClickHouseClient,
-  rows: TicketBacklogHistory[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await ch.insert({
-    table: tables.ticketLifecycle,
-    format: 'JSONEachRow',
-    values: rows.map((r) => ({
-      tenant: r.tenant,
-      ticket_id: r.ticketId,
-      version: r.version,
-      created_at: toClickHouseTime(r.createdAt),
-      iv_customer: r.periods.map((p) => p.customer),
-      iv_region: r.periods.map((p) => p.region),
-      iv_team: r.periods.map((p) => p.team),
-      iv_priority: r.periods.map((p) => p.priority),
-      iv_opened_at: r.periods.map((p) => toClickHouseTime(p.openedAt)),
-      iv_open_kind: r.periods.map((p) => p.openKind),
-      iv_closed_at: r.periods.map((p) => (p.closedAt === null ? null : toClickHouseTime(p.closedAt))),
-      iv_close_kind: r.periods.map((p) => p.closeKind),
-    })),
-  });
+/** The ticket_lifecycle row of a ticket's backlog periods. */
+export function backlogPeriodsRow(r: TicketBacklogHistory): Record<string, unknown> {
+  return {
+    tenant: r.tenant,
+    ticket_id: r.ticketId,
+    version: r.version,
+    created_at: toClickHouseTime(r.createdAt),
+    iv_customer: r.periods.map((p) => p.customer),
+    iv_region: r.periods.map((p) => p.region),
+    iv_team: r.periods.map((p) => p.team),
+    iv_priority: r.periods.map((p) => p.priority),
+    iv_opened_at: r.periods.map((p) => toClickHouseTime(p.openedAt)),
+    iv_open_kind: r.periods.map((p) => p.openKind),
+    iv_closed_at: r.periods.map((p) => (p.closedAt === null ? null : toClickHouseTime(p.closedAt))),
+    iv_close_kind: r.periods.map((p) => p.closeKind),
+  };
 }
 
 /** Stored histories of the given tickets of one tenant, validated as they are read back. */

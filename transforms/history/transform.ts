@@ -1,0 +1,174 @@
+import type { ClickHouseClient } from '../../core/clickhouse.js';
+import { type DeadLetter, deadLetter } from '../../core/dead-letter.js';
+import type { EventProducer, IncomingMessage, PartitionBatch } from '../../core/kafka.js';
+import type { Logger } from '../../core/logger.js';
+import type { Outcome } from '../../core/outcome.js';
+
+// The shape every stateful transform here shares: an entity's (ticket's, job's, agent's) results
+// are recomputed from its whole event history whenever an event of it arrives, and written as
+// rows that replace the previous ones. That makes late and out-of-order events land where they
+// happened, and makes redoing a batch after a crash harmless.
+
+export interface EntityEvent {
+  eventId: string;
+  tenant: string;
+}
+
+/** How one family of canonical events is read from Kafka and stored. */
+export interface EntityFamily<E extends EntityEvent> {
+  name: string;
+  parse(message: IncomingMessage): Outcome<E>;
+  entityId(event: E): string;
+  /** Stores raw events idempotently (collapsing on event id). */
+  storeEvents(ch: ClickHouseClient, events: E[]): Promise<void>;
+  /** Stored histories of some entities of one tenant, keyed by entity id. */
+  loadHistories(ch: ClickHouseClient, tenant: string, ids: string[]): Promise<Map<string, E[]>>;
+}
+
+export interface ProjectionContext {
+  /** When the batch is processed: for figures that depend on the passing of time (ages, SLA). */
+  now: number;
+}
+
+/**
+ * One derived table: a row per entity computed from its full history, in a ReplacingMergeTree
+ * whose version grows with the history, so the newest row wins.
+ */
+export interface Projection<E> {
+  table: string;
+  /** The entity's row, or null when its history cannot be placed yet (e.g. creation not seen). */
+  rowFor(history: readonly E[], ctx: ProjectionContext): Record<string, unknown> | null;
+}
+
+export interface HistoryTransformOptions<E extends EntityEvent> {
+  family: EntityFamily<E>;
+  projections: Projection<E>[];
+  ch: ClickHouseClient;
+  deadLetters: EventProducer;
+  deadLetterTopic: string;
+  logger: Logger;
+  /** Entity histories kept in memory; a miss reloads the history from ClickHouse. */
+  cacheEntities?: number;
+  now?: () => number;
+}
+
+export interface BatchResult {
+  events: number;
+  deadLettered: number;
+  entitiesUpdated: number;
+  rowsWritten: Record<string, number>;
+}
+
+/**
+ * `handleBatch` resolves only after ClickHouse acknowledged every row derived from the batch and
+ * Kafka acknowledged its dead letters, so the caller may then commit the batch's offsets.
+ */
+export class HistoryTransform<E extends EntityEvent> {
+  private readonly histories = new Map<string, E[]>();
+  private readonly cacheEntities: number;
+
+  constructor(private readonly opts: HistoryTransformOptions<E>) {
+    this.cacheEntities = opts.cacheEntities ?? 200_000;
+  }
+
+  /** Another instance may have written histories for partitions this one now owns. */
+  forgetCachedHistories(): void {
+    this.histories.clear();
+  }
+
+  async handleBatch(batch: PartitionBatch): Promise<BatchResult> {
+    const { family } = this.opts;
+    const events: E[] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      const outcome = family.parse(message);
+      if (outcome.kind === 'ok') events.push(outcome.value);
+      else if (outcome.kind === 'dlq') {
+        deadLetters.push(
+          deadLetter(
+            {
+              kind: 'kafka',
+              ref: `${batch.topic}:${batch.partition}:${message.offset}`,
+              source: family.name,
+            },
+            outcome.reason,
+            message.value ?? '',
+            outcome.problems,
+          ),
+        );
+      }
+    }
+
+    if (deadLetters.length > 0) {
+      await this.opts.deadLetters.send(
+        this.opts.deadLetterTopic,
+        deadLetters.map((d) => ({ key: d.origin.ref, value: JSON.stringify(d) })),
+      );
+      this.opts.logger.warn(
+        { count: deadLetters.length, first: deadLetters[0]?.reason },
+        'dead-lettered records',
+      );
+    }
+
+    const touched = await this.historiesOf(events);
+    await family.storeEvents(this.opts.ch, events);
+    const ctx: ProjectionContext = { now: (this.opts.now ?? Date.now)() };
+    const rowsWritten: Record<string, number> = {};
+    for (const projection of this.opts.projections) {
+      const rows: Record<string, unknown>[] = [];
+      for (const history of touched.values()) {
+        const row = projection.rowFor(history, ctx);
+        if (row) rows.push(row);
+      }
+      if (rows.length > 0) {
+        await this.opts.ch.insert({ table: projection.table, format: 'JSONEachRow', values: rows });
+      }
+      rowsWritten[projection.table] = rows.length;
+    }
+    return {
+      events: events.length,
+      deadLettered: deadLetters.length,
+      entitiesUpdated: touched.size,
+      rowsWritten,
+    };
+  }
+
+  /** Full histories (stored + new) of the entities the events belong to. */
+  private async historiesOf(events: E[]): Promise<Map<string, E[]>> {
+    const { family } = this.opts;
+    const keyOf = (tenant: string, id: string) => `${tenant}\u0000${id}`;
+    const touched = new Map<string, E[]>();
+    const missing = new Map<string, Set<string>>();
+    for (const e of events) {
+      const id = family.entityId(e);
+      const key = keyOf(e.tenant, id);
+      if (touched.has(key)) continue;
+      const cached = this.histories.get(key);
+      if (cached) touched.set(key, cached);
+      else {
+        touched.set(key, []);
+        const ids = missing.get(e.tenant) ?? new Set<string>();
+        ids.add(id);
+        missing.set(e.tenant, ids);
+      }
+    }
+    for (const [tenant, ids] of missing) {
+      const stored = await family.loadHistories(this.opts.ch, tenant, [...ids]);
+      for (const [id, history] of stored) touched.set(keyOf(tenant, id), history);
+    }
+    for (const e of events) {
+      const history = touched.get(keyOf(e.tenant, family.entityId(e)))!;
+      if (!history.some((h) => h.eventId === e.eventId)) history.push(e);
+    }
+    for (const [key, history] of touched) {
+      this.histories.delete(key); // re-insert: Map order doubles as least-recently-used order
+      this.histories.set(key, history);
+    }
+    while (this.histories.size > this.cacheEntities) {
+      const oldest = this.histories.keys().next().value;
+      if (oldest === undefined) break;
+      this.histories.delete(oldest);
+    }
+    return touched;
+  }
+}
