@@ -68,7 +68,9 @@ function setUp(): Promise<Env> {
     const stored: Stored[] = [];
     const consumer: RunningConsumer = await bus.runConsumer({
       groupId: `${config.TRANSFORM_GROUP_ID}.reader`,
-      topics: [topicName(config, 'ticketEvents'), topicName(config, 'deadLetter')],
+      topics: (['ticketEvents', 'fieldJobEvents', 'rosterEvents', 'deadLetter'] as const).map((k) =>
+        topicName(config, k),
+      ),
       fromBeginning: true,
       handleBatch: async (batch) => {
         for (const m of batch.messages) {
@@ -198,6 +200,51 @@ describe('ingest gateway against the real Kafka', () => {
       region: 'EMEA',
       priority: 'high',
     });
+  });
+
+  it('POST /v1/events: field-job and roster events go to their own topics, keyed by job and agent', async () => {
+    const env = await setUp();
+    const tenant = 'families-tenant';
+    const common = { schemaVersion: 1, source: 'test', tenant, receivedAt: '2024-05-06T09:00:00Z' };
+    const job = {
+      ...common,
+      eventId: 'test:job:J-1:created',
+      occurredAt: '2024-05-06T08:30:00Z',
+      jobId: 'J-1',
+      type: 'job.created',
+      ticketId: 'T-1',
+      site: 'Warsaw DC2',
+      region: 'EMEA',
+    };
+    const joined = {
+      ...common,
+      eventId: 'test:agent:A-7:joined',
+      occurredAt: '2024-05-01T00:00:00Z',
+      agentId: 'A-7',
+      type: 'roster.member_joined',
+      team: 'emea-l2',
+      region: 'EMEA',
+      role: 'engineer',
+      fte: 0.5,
+    };
+    const res = await post(`${env.url}/v1/events`, JSON.stringify([job, joined]));
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
+    const landed = await eventually(
+      async () => env.stored.filter((s) => s.value.tenant === tenant),
+      (s) => s.length >= 2,
+      30_000,
+    );
+    expect(landed.map((s) => [s.topic, s.key, s.value.eventId]).sort()).toEqual([
+      [topicName(env.config, 'fieldJobEvents'), 'J-1', 'test:job:J-1:created'],
+      [topicName(env.config, 'rosterEvents'), 'A-7', 'test:agent:A-7:joined'],
+    ]);
+
+    const badFte = await post(`${env.url}/v1/events`, JSON.stringify({ events: [{ ...joined, fte: 1.5 }] }));
+    expect(badFte.status).toBe(400);
+    expect(
+      (badFte.json.rejected as { problems: { path: string }[] }[])[0]!.problems.map((p) => p.path),
+    ).toEqual(['events[0].fte']);
   });
 
   it('POST /v1/events: wrong types are 400 with paths; unknown fields are dropped, not stored', async () => {
