@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { listeningUrl } from '../core/http.js';
 import { createMessageBus } from '../core/kafka.js';
 import type { Logger } from '../core/logger.js';
 import { loadMappings } from '../core/mapping.js';
@@ -22,11 +23,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const sink = createEventSink(config, bus, log);
   const app = await buildGateway({ config, sink, mappings: loadMappings(config.MAPPINGS_FILE), logger: log });
   await app.listen({ host: config.INGEST_HOST, port: config.INGEST_PORT });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.INGEST_PORT;
-  const host = config.INGEST_HOST === '0.0.0.0' ? '127.0.0.1' : config.INGEST_HOST;
   return {
-    url: `http://${host}:${port}`,
+    url: listeningUrl(app.server, config.INGEST_HOST),
     async stop() {
       await app.close();
       await sink.close();

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
+import { seededRandom } from '../../core/random.js';
 
 const config = loadConfig();
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,17 +37,8 @@ function connect(
   });
 }
 
-/** Deterministic pseudo-random generator (mulberry32), so the expected values are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic pseudo-random numbers, so the expected values are reproducible.
+const rng = seededRandom;
 
 interface TicketRow {
   id: number;
