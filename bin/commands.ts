@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApi } from '../api/main.js';
+import { createClickHouse } from '../core/clickhouse.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { createMessageBus } from '../core/kafka.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -13,7 +14,9 @@ import { ImportInterruptedError } from '../ingest/importers/run.js';
 import { startGateway } from '../ingest/main.js';
 import { runSimulation } from '../ingest/simulator/run.js';
 import { migrateDatabase } from '../sql/migrate.js';
+import { ticketFamily, ticketProjections } from '../transforms/lifecycle/family.js';
 import { startTransforms } from '../transforms/main.js';
+import { replayFamily } from '../transforms/replay.js';
 
 export interface Command {
   summary: string;
@@ -131,6 +134,43 @@ export const commands: Record<string, Command> = {
       logger.info({ url: api.url }, 'api listening');
       await stopped;
       await api.stop();
+    },
+  },
+  replay: {
+    summary:
+      'recompute the derived tables of every entity with events in a time range (after a definition change)',
+    usage:
+      'baton replay --from ISO --to ISO [--tenant NAME]\n' +
+      '  --from, --to  the range of event times whose entities are recomputed (whole histories are used)\n' +
+      '  --tenant      only this tenant (default: all)',
+    async run(args, { config, logger }) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          from: { type: 'string' },
+          to: { type: 'string' },
+          tenant: { type: 'string', default: '' },
+        },
+        strict: true,
+      });
+      const from = new Date(values.from ?? '');
+      const to = new Date(values.to ?? '');
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) {
+        throw new UsageError('--from and --to must be ISO-8601 instants with --from before --to');
+      }
+      const ch = createClickHouse(config, { application: 'baton-replay' });
+      try {
+        const result = await replayFamily(
+          ch,
+          ticketFamily,
+          ticketProjections,
+          { from, to, tenant: values.tenant },
+          logger,
+        );
+        process.stdout.write(`replayed ${result.entities} tickets: ${JSON.stringify(result.rowsWritten)}\n`);
+      } finally {
+        await ch.close();
+      }
     },
   },
   simulate: {

@@ -23,6 +23,13 @@ export interface EntityFamily<E extends EntityEvent> {
   storeEvents(ch: ClickHouseClient, events: E[]): Promise<void>;
   /** Stored histories of some entities of one tenant, keyed by entity id. */
   loadHistories(ch: ClickHouseClient, tenant: string, ids: string[]): Promise<Map<string, E[]>>;
+  /** A page of entities with an event in [from, to), in (tenant, id) order after `after`. */
+  entitiesWithEventsBetween?(
+    ch: ClickHouseClient,
+    range: { from: Date; to: Date; tenant: string },
+    after: { tenant: string; id: string },
+    limit: number,
+  ): Promise<{ tenant: string; id: string }[]>;
 }
 
 export interface ProjectionContext {
