@@ -17,6 +17,7 @@ import { migrateDatabase } from '../sql/migrate.js';
 import { ticketFamily, ticketProjections } from '../transforms/lifecycle/family.js';
 import { startTransforms } from '../transforms/main.js';
 import { replayFamily } from '../transforms/replay.js';
+import { loadSlaSettings } from '../transforms/sla/settings.js';
 
 export interface Command {
   summary: string;
@@ -163,7 +164,7 @@ export const commands: Record<string, Command> = {
         const result = await replayFamily(
           ch,
           ticketFamily,
-          ticketProjections,
+          ticketProjections(loadSlaSettings(config)),
           { from, to, tenant: values.tenant },
           logger,
         );

@@ -66,9 +66,19 @@ export const configSchema = z.object({
   /** JSON file that extends or overrides the built-in per-source value mappings (core/mapping.ts). */
   MAPPINGS_FILE: z.string().min(1).optional(),
 
+  /** JSON array of SLA policies (transforms/sla/policy.ts); replaces the built-in demo set. */
+  SLA_POLICIES_FILE: z.string().min(1).optional(),
+  /** JSON `{ calendars, regions, fallbackCalendar? }` (core/calendar.ts); replaces the demo calendars. */
+  CALENDARS_FILE: z.string().min(1).optional(),
+  /** How often open tickets' SLA clocks are re-evaluated without a new event. */
+  SLA_SWEEP_INTERVAL_SECONDS: intFromEnv(60),
+  SLA_SWEEP_PAGE_SIZE: intFromEnv(500),
+
   TRANSFORM_GROUP_ID: z.string().min(1).default('baton-transforms'),
-  TRANSFORM_BATCH_MAX: intFromEnv(5_000),
-  TRANSFORM_FLUSH_MS: intFromEnv(500),
+  /** Most bytes a transform fetches per partition at once: bounds a batch's size and memory. */
+  TRANSFORM_FETCH_MAX_BYTES: intFromEnv(1_048_576),
+  /** How long a silent consumer keeps its partitions: a crashed instance's work moves after this. */
+  TRANSFORM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -78,7 +78,12 @@ function headersToStrings(headers: Record<string, unknown> | undefined): Record<
 export function createMessageBus(
   config: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>,
   logger: Logger,
-  opts: { connectionTimeoutMs?: number; retries?: number } = {},
+  opts: {
+    connectionTimeoutMs?: number;
+    retries?: number;
+    fetchMaxBytes?: number;
+    sessionTimeoutMs?: number;
+  } = {},
 ): MessageBus {
   const log = logger.child({ client: 'kafkajs' });
   const kafka = new Kafka({
@@ -145,7 +150,14 @@ export function createMessageBus(
     },
 
     async runConsumer({ groupId, topics, fromBeginning = true, handleBatch, onAssignment }) {
-      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+      const consumer = kafka.consumer({
+        groupId,
+        allowAutoTopicCreation: false,
+        sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+        ...(opts.fetchMaxBytes
+          ? { maxBytesPerPartition: opts.fetchMaxBytes, maxBytes: opts.fetchMaxBytes * 4 }
+          : {}),
+      });
       consumers.push(consumer);
       if (onAssignment) consumer.on(consumer.events.GROUP_JOIN, () => onAssignment());
       await consumer.connect();

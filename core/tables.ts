@@ -5,6 +5,12 @@ export const tables = {
   ticketEvents: 'ticket_events',
   ticketLifecycle: 'ticket_lifecycle',
   connectorState: 'connector_state',
+  ticketFacts: 'ticket_facts',
+  rosterEvents: 'roster_events',
+  agentMembership: 'agent_membership',
+  fieldJobEvents: 'field_job_events',
+  fieldJobFacts: 'field_job_facts',
+  ticketSla: 'ticket_sla',
 } as const;
 
 export type TableName = (typeof tables)[keyof typeof tables];

@@ -9,6 +9,7 @@ import { migrateDatabase } from '../../sql/migrate.js';
 import { ticketFamily, ticketProjections } from '../../transforms/lifecycle/family.js';
 import { type RunningTransforms, startTransforms } from '../../transforms/main.js';
 import { replayFamily } from '../../transforms/replay.js';
+import { loadSlaSettings } from '../../transforms/sla/settings.js';
 import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
 
 // `baton replay` after a definition change: the derived table is made wrong on purpose (emptied,
@@ -76,12 +77,13 @@ describe('replay', () => {
     expect(await snapshot()).not.toEqual(clean);
 
     const logger = testLogger(config, 'replay');
+    const projections = ticketProjections(loadSlaSettings(config));
     const range = { from: new Date(from), to: new Date(to + 30 * 86_400_000), tenant: 'replay' };
-    const result = await replayFamily(ch, ticketFamily, ticketProjections, range, logger, { pageSize: 50 });
+    const result = await replayFamily(ch, ticketFamily, projections, range, logger, { pageSize: 50 });
     expect(result.entities).toBe(tickets);
     expect(await snapshot()).toEqual(clean);
 
-    await replayFamily(ch, ticketFamily, ticketProjections, range, logger, { pageSize: 50 });
+    await replayFamily(ch, ticketFamily, projections, range, logger, { pageSize: 50 });
     expect(await snapshot()).toEqual(clean);
     await ch.close();
   });

@@ -1,9 +1,17 @@
 import type { TicketEvent } from '../../core/events/ticket.js';
 import { tables } from '../../core/tables.js';
 import type { EntityFamily, Projection } from '../history/transform.js';
+import { slaProjection } from '../sla/row.js';
+import type { SlaSettings } from '../sla/settings.js';
 import { computeBacklogHistory } from './backlog-periods.js';
 import { parseTicketMessage } from './parse.js';
-import { backlogPeriodsRow, insertTicketEvents, loadTicketHistories } from './sink.js';
+import {
+  backlogPeriodsRow,
+  insertTicketEvents,
+  loadTicketHistories,
+  ticketsWithEventsBetween,
+} from './sink.js';
+import { ticketFactsProjection } from './ticket-facts-row.js';
 
 export const ticketFamily: EntityFamily<TicketEvent> = {
   name: 'ticket',
@@ -11,6 +19,7 @@ export const ticketFamily: EntityFamily<TicketEvent> = {
   entityId: (e) => e.ticketId,
   storeEvents: insertTicketEvents,
   loadHistories: loadTicketHistories,
+  entitiesWithEventsBetween: ticketsWithEventsBetween,
 };
 
 export const backlogPeriodsProjection: Projection<TicketEvent> = {
@@ -21,5 +30,10 @@ export const backlogPeriodsProjection: Projection<TicketEvent> = {
   },
 };
 
-/** Every table derived per ticket from its history; each is rewritten when the history grows. */
-export const ticketProjections: Projection<TicketEvent>[] = [backlogPeriodsProjection];
+/**
+ * Every table derived per ticket from its history; each is rewritten when the history grows.
+ * Business time (handover latency, SLA) follows the configured calendars and policies.
+ */
+export function ticketProjections(settings: SlaSettings): Projection<TicketEvent>[] {
+  return [backlogPeriodsProjection, ticketFactsProjection(settings.calendars), slaProjection(settings)];
+}

@@ -1,0 +1,25 @@
+import type { RosterEvent } from '../../core/events/roster.js';
+import { tables } from '../../core/tables.js';
+import type { EntityFamily, Projection } from '../history/transform.js';
+import { computeMembership } from './membership.js';
+import { parseRosterMessage } from './parse.js';
+import { insertRosterEvents, loadRosterHistories, membershipRow } from './sink.js';
+
+export const rosterFamily: EntityFamily<RosterEvent> = {
+  name: 'roster',
+  parse: parseRosterMessage,
+  entityId: (e) => e.agentId,
+  storeEvents: insertRosterEvents,
+  loadHistories: loadRosterHistories,
+};
+
+export const membershipProjection: Projection<RosterEvent> = {
+  table: tables.agentMembership,
+  rowFor(history) {
+    const membership = computeMembership(history);
+    return membership ? membershipRow(membership) : null;
+  },
+};
+
+/** Every table derived per agent from its roster history; each is rewritten when the history grows. */
+export const rosterProjections: Projection<RosterEvent>[] = [membershipProjection];
