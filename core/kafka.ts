@@ -56,6 +56,8 @@ export interface MessageBus {
   runConsumer(opts: ConsumerOptions): Promise<RunningConsumer>;
   /** Committed offsets of a group, per topic and partition (`-1` when nothing committed). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  /** The next offset to be written on each partition of a topic (its high watermark). */
+  endOffsets(topic: string): Promise<Map<number, string>>;
   close(): Promise<void>;
 }
 
@@ -201,6 +203,12 @@ export function createMessageBus(
       const out = new Map<number, string>();
       for (const t of res) for (const p of t.partitions) out.set(p.partition, p.offset);
       return out;
+    },
+
+    async endOffsets(topic) {
+      await connectAdmin();
+      const res = await admin.fetchTopicOffsets(topic);
+      return new Map(res.map((p) => [p.partition, p.high]));
     },
 
     async close() {

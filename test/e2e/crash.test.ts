@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
 import { createMessageBus, type MessageBus } from '../../core/kafka.js';
@@ -78,59 +78,76 @@ async function tablesOf(ch: ReturnType<typeof createClickHouse>) {
   return out;
 }
 
+/** True when the group's committed offsets reach the end of every partition: nothing left behind. */
 async function committedAll(bus: MessageBus, config: Config): Promise<boolean> {
   const topic = topicName(config, 'ticketEvents');
-  const committed = await bus.committedOffsets(`${config.TRANSFORM_GROUP_ID}.lifecycle`, topic);
-  return [...committed.values()].every((o) => o !== '-1') && committed.size > 0;
+  const [committed, ends] = await Promise.all([
+    bus.committedOffsets(`${config.TRANSFORM_GROUP_ID}.lifecycle`, topic),
+    bus.endOffsets(topic),
+  ]);
+  return [...ends].every(([partition, end]) => committed.get(partition) === end);
+}
+
+const storedEvents = async (ch: ReturnType<typeof createClickHouse>) =>
+  (
+    await (
+      await ch.query({ query: 'SELECT count() AS n FROM ticket_events FINAL', format: 'JSONEachRow' })
+    ).json<{
+      n: number;
+    }>()
+  )[0]!.n;
+
+type Pipeline = Awaited<ReturnType<typeof pipeline>>;
+
+/** Waits until every event is stored and every offset committed, then stops the processes. */
+async function finish(p: Pipeline, total: number, children: ChildProcess[]) {
+  await eventually(
+    () => storedEvents(p.ch),
+    (n) => n === total,
+    120_000,
+    200,
+  );
+  await eventually(
+    () => committedAll(p.bus, p.config),
+    (ok) => ok,
+    60_000,
+    200,
+  );
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map(exited));
+}
+
+const from = Date.parse('2026-05-04T00:00:00Z');
+const events = ticketsCreatedBetween({ seed: 23, tenant: 'crash' }, from, from + 3 * 86_400_000);
+const tickets = new Set(events.map((e) => e.ticketId)).size;
+
+async function loadedPipeline(label: string): Promise<Pipeline> {
+  const p = await pipeline(label);
+  const producer = await p.bus.createProducer();
+  await emitTicketEvents(producer, topicName(p.config, 'ticketEvents'), events, 200);
+  await producer.disconnect();
+  return p;
 }
 
 describe('transform crashes', () => {
-  it('SIGKILL at random points, restarted each time, ends equal to an uninterrupted run', async () => {
-    const from = Date.parse('2026-05-04T00:00:00Z');
-    const events = ticketsCreatedBetween({ seed: 23, tenant: 'crash' }, from, from + 3 * 86_400_000);
-    const tickets = new Set(events.map((e) => e.ticketId)).size;
+  let expected: Record<string, unknown[]>;
+
+  beforeAll(async () => {
     expect(events.length).toBeGreaterThan(3_000);
-
-    const clean = await pipeline('crash_clean');
-    const crashed = await pipeline('crash_killed');
-    for (const p of [clean, crashed]) {
-      const producer = await p.bus.createProducer();
-      // Small chunks: many batches, so a kill lands between and inside them.
-      await emitTicketEvents(producer, topicName(p.config, 'ticketEvents'), events, 200);
-      await producer.disconnect();
-    }
-
-    // The uninterrupted run.
-    const cleanProcess = startTransformProcess(clean.config);
-    const storedEvents = async (ch: ReturnType<typeof createClickHouse>) =>
-      (
-        await (
-          await ch.query({ query: 'SELECT count() AS n FROM ticket_events FINAL', format: 'JSONEachRow' })
-        ).json<{ n: number }>()
-      )[0]!.n;
-    await eventually(
-      () => storedEvents(clean.ch),
-      (n) => n === events.length,
-      120_000,
-      200,
-    );
-    await eventually(
-      () => committedAll(clean.bus, clean.config),
-      (ok) => ok,
-      60_000,
-      200,
-    );
-    cleanProcess.kill('SIGTERM');
-    await exited(cleanProcess);
-    const expected = await tablesOf(clean.ch);
+    // The uninterrupted run, the reference for the others.
+    const clean = await loadedPipeline('crash_clean');
+    await finish(clean, events.length, [startTransformProcess(clean.config)]);
+    expected = await tablesOf(clean.ch);
     expect(expected.ticket_lifecycle).toHaveLength(tickets);
+  }, 180_000);
 
-    // The same events, killed five times while it works: each kill waits for a seeded share of the
-    // events to be stored (a different point of the run each time), then SIGKILLs at once.
+  it('SIGKILL at five points of a run, restarted each time, ends equal to an uninterrupted run', async () => {
+    const crashed = await loadedPipeline('crash_killed');
+    // Each kill waits for a seeded share of the events to be stored (a different point of the run
+    // each time), then SIGKILLs at once. Small fetches make many small batches.
     const rnd = seededRandom(5);
     const kills: number[] = [];
     for (let i = 0; i < 5; i++) {
-      // Small fetches make many small batches, so kills land between and inside them.
       const child = startTransformProcess(crashed.config, 24_576);
       const target = Math.floor(events.length * (0.08 + 0.16 * i + rnd() * 0.08));
       await eventually(
@@ -148,22 +165,25 @@ describe('transform crashes', () => {
       kills.every((n) => n < events.length),
       `events stored at each kill: ${kills.join(', ')} of ${events.length}`,
     ).toBe(true);
-    const last = startTransformProcess(crashed.config, 24_576);
-    await eventually(
-      () => storedEvents(crashed.ch),
-      (n) => n === events.length,
-      120_000,
-      200,
-    );
-    await eventually(
-      () => committedAll(crashed.bus, crashed.config),
-      (ok) => ok,
-      60_000,
-      500,
-    );
-    last.kill('SIGTERM');
-    await exited(last);
-
+    await finish(crashed, events.length, [startTransformProcess(crashed.config, 24_576)]);
     expect(await tablesOf(crashed.ch)).toEqual(expected);
+  }, 300_000);
+
+  it('two instances in one group, one SIGKILLed mid-run, end equal to one uninterrupted instance', async () => {
+    const pair = await loadedPipeline('crash_pair');
+    const first = startTransformProcess(pair.config, 24_576);
+    const second = startTransformProcess(pair.config, 24_576);
+    await eventually(
+      () => storedEvents(pair.ch),
+      (n) => n >= events.length * 0.4,
+      60_000,
+      20,
+    );
+    second.kill('SIGKILL');
+    await exited(second);
+    const atKill = await storedEvents(pair.ch);
+    expect(atKill, `events stored when the second instance died: ${atKill}`).toBeLessThan(events.length);
+    await finish(pair, events.length, [first]);
+    expect(await tablesOf(pair.ch)).toEqual(expected);
   }, 300_000);
 });
