@@ -14,9 +14,11 @@ import { ImportInterruptedError } from '../ingest/importers/run.js';
 import { startGateway } from '../ingest/main.js';
 import { runSimulation } from '../ingest/simulator/run.js';
 import { migrateDatabase } from '../sql/migrate.js';
+import { fieldJobFamily, fieldJobProjections } from '../transforms/field/family.js';
 import { ticketFamily, ticketProjections } from '../transforms/lifecycle/family.js';
 import { startTransforms } from '../transforms/main.js';
 import { replayFamily } from '../transforms/replay.js';
+import { rosterFamily, rosterProjections } from '../transforms/roster/family.js';
 import { loadSlaSettings } from '../transforms/sla/settings.js';
 
 export interface Command {
@@ -160,15 +162,14 @@ export const commands: Record<string, Command> = {
         throw new UsageError('--from and --to must be ISO-8601 instants with --from before --to');
       }
       const ch = createClickHouse(config, { application: 'baton-replay' });
+      const range = { from, to, tenant: values.tenant };
+      const report = (name: string, r: { entities: number; rowsWritten: Record<string, number> }) =>
+        process.stdout.write(`replayed ${r.entities} ${name}: ${JSON.stringify(r.rowsWritten)}\n`);
       try {
-        const result = await replayFamily(
-          ch,
-          ticketFamily,
-          ticketProjections(loadSlaSettings(config)),
-          { from, to, tenant: values.tenant },
-          logger,
-        );
-        process.stdout.write(`replayed ${result.entities} tickets: ${JSON.stringify(result.rowsWritten)}\n`);
+        const settings = loadSlaSettings(config);
+        report('tickets', await replayFamily(ch, ticketFamily, ticketProjections(settings), range, logger));
+        report('field jobs', await replayFamily(ch, fieldJobFamily, fieldJobProjections, range, logger));
+        report('agents', await replayFamily(ch, rosterFamily, rosterProjections, range, logger));
       } finally {
         await ch.close();
       }
@@ -361,6 +362,15 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`baton ${name}: ${(err as Error).message}\nusage: ${command.usage}\n`);
       return 2;
+    }
+    if (
+      (err as { type?: string }).type === 'UNKNOWN_TABLE' ||
+      (err as { type?: string }).type === 'UNKNOWN_DATABASE'
+    ) {
+      process.stderr.write(
+        `baton ${name}: ${(err as Error).message}: is the database migrated? run 'baton migrate'\n`,
+      );
+      return 1;
     }
     logger.error({ err }, `${name} failed`);
     if (command.logFile) {

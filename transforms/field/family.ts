@@ -1,6 +1,6 @@
 import type { FieldJobEvent } from '../../core/events/field-job.js';
 import { tables } from '../../core/tables.js';
-import type { EntityFamily, Projection } from '../history/transform.js';
+import { type EntityFamily, entitiesWithEventsIn, type Projection } from '../history/transform.js';
 import { computeJobFacts } from './facts.js';
 import { parseFieldJobMessage } from './parse.js';
 import { insertFieldJobEvents, jobFactsRow, loadFieldJobHistories } from './sink.js';
@@ -11,6 +11,7 @@ export const fieldJobFamily: EntityFamily<FieldJobEvent> = {
   entityId: (e) => e.jobId,
   storeEvents: insertFieldJobEvents,
   loadHistories: loadFieldJobHistories,
+  entitiesWithEventsBetween: entitiesWithEventsIn(tables.fieldJobEvents, 'job_id'),
 };
 
 export const jobFactsProjection: Projection<FieldJobEvent> = {

@@ -1,8 +1,10 @@
 import type { ClickHouseClient } from '../../core/clickhouse.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
 import { type DeadLetter, deadLetter } from '../../core/dead-letter.js';
 import type { EventProducer, IncomingMessage, PartitionBatch } from '../../core/kafka.js';
 import type { Logger } from '../../core/logger.js';
 import type { Outcome } from '../../core/outcome.js';
+import { readQuery } from '../../core/queries.js';
 
 // The shape every stateful transform here shares: an entity's (ticket's, job's, agent's) results
 // are recomputed from its whole event history whenever an event of it arrives, and written as
@@ -178,4 +180,28 @@ export class HistoryTransform<E extends EntityEvent> {
     }
     return touched;
   }
+}
+
+/** Pages through the entities of an events table that had an event in a range (for replays). */
+export function entitiesWithEventsIn(
+  eventsTable: string,
+  idColumn: string,
+): NonNullable<EntityFamily<EntityEvent>['entitiesWithEventsBetween']> {
+  return async (ch, range, after, limit) => {
+    const rs = await ch.query({
+      query: readQuery('entities-with-events-between'),
+      query_params: {
+        events_table: eventsTable,
+        id_column: idColumn,
+        from: toClickHouseTime(range.from),
+        to: toClickHouseTime(range.to),
+        tenant: range.tenant,
+        after_tenant: after.tenant,
+        after_id: after.id,
+        limit,
+      },
+      format: 'JSONEachRow',
+    });
+    return rs.json<{ tenant: string; id: string }>();
+  };
 }

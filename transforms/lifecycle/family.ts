@@ -1,16 +1,11 @@
 import type { TicketEvent } from '../../core/events/ticket.js';
 import { tables } from '../../core/tables.js';
-import type { EntityFamily, Projection } from '../history/transform.js';
+import { type EntityFamily, entitiesWithEventsIn, type Projection } from '../history/transform.js';
 import { slaProjection } from '../sla/row.js';
 import type { SlaSettings } from '../sla/settings.js';
 import { computeBacklogHistory } from './backlog-periods.js';
 import { parseTicketMessage } from './parse.js';
-import {
-  backlogPeriodsRow,
-  insertTicketEvents,
-  loadTicketHistories,
-  ticketsWithEventsBetween,
-} from './sink.js';
+import { backlogPeriodsRow, insertTicketEvents, loadTicketHistories } from './sink.js';
 import { ticketFactsProjection } from './ticket-facts-row.js';
 
 export const ticketFamily: EntityFamily<TicketEvent> = {
@@ -19,7 +14,7 @@ export const ticketFamily: EntityFamily<TicketEvent> = {
   entityId: (e) => e.ticketId,
   storeEvents: insertTicketEvents,
   loadHistories: loadTicketHistories,
-  entitiesWithEventsBetween: ticketsWithEventsBetween,
+  entitiesWithEventsBetween: entitiesWithEventsIn(tables.ticketEvents, 'ticket_id'),
 };
 
 export const backlogPeriodsProjection: Projection<TicketEvent> = {

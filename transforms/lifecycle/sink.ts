@@ -65,24 +65,3 @@ export async function loadTicketHistories(
   }
   return out;
 }
-
-export async function ticketsWithEventsBetween(
-  ch: ClickHouseClient,
-  range: { from: Date; to: Date; tenant: string },
-  after: { tenant: string; id: string },
-  limit: number,
-): Promise<{ tenant: string; id: string }[]> {
-  const rs = await ch.query({
-    query: readQuery('tickets-with-events-between'),
-    query_params: {
-      from: toClickHouseTime(range.from),
-      to: toClickHouseTime(range.to),
-      tenant: range.tenant,
-      after_tenant: after.tenant,
-      after_id: after.id,
-      limit,
-    },
-    format: 'JSONEachRow',
-  });
-  return rs.json<{ tenant: string; id: string }>();
-}

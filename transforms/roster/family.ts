@@ -1,6 +1,6 @@
 import type { RosterEvent } from '../../core/events/roster.js';
 import { tables } from '../../core/tables.js';
-import type { EntityFamily, Projection } from '../history/transform.js';
+import { type EntityFamily, entitiesWithEventsIn, type Projection } from '../history/transform.js';
 import { computeMembership } from './membership.js';
 import { parseRosterMessage } from './parse.js';
 import { insertRosterEvents, loadRosterHistories, membershipRow } from './sink.js';
@@ -11,6 +11,7 @@ export const rosterFamily: EntityFamily<RosterEvent> = {
   entityId: (e) => e.agentId,
   storeEvents: insertRosterEvents,
   loadHistories: loadRosterHistories,
+  entitiesWithEventsBetween: entitiesWithEventsIn(tables.rosterEvents, 'agent_id'),
 };
 
 export const membershipProjection: Projection<RosterEvent> = {
