@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { Config } from './config.js';
 
 export type { ClickHouseClient };
@@ -28,6 +28,9 @@ export function createClickHouse(
     database,
     application: opts.application ?? 'baton',
     request_timeout: config.CLICKHOUSE_REQUEST_TIMEOUT_MS,
+    // Every failure reaches the caller as an error that Baton logs or answers with itself; the
+    // client's own log lines would say it twice, outside the JSON logs.
+    log: { level: ClickHouseLogLevel.OFF },
     clickhouse_settings: {
       // Rows must be durable and visible when the insert returns: offsets are committed after it.
       async_insert: 0,
