@@ -14,7 +14,7 @@ const readText = (rel: string): string => readFileSync(fromRoot(rel), 'utf8');
 
 // The CLI's entry points, from its command registry.
 const BATON_COMMANDS: ReadonlySet<string> = new Set(commandNames);
-const BATON_SERVICES = ['migrate', 'transforms', 'api', 'simulate'] as const;
+const BATON_SERVICES = ['migrate', 'ingest', 'transforms', 'api', 'simulate'] as const;
 const INFRA_SERVICES = ['kafka', 'clickhouse', 'grafana'] as const;
 
 // ---- schemas for the parts of the files the assertions read ----
@@ -203,6 +203,7 @@ describe('docker-compose.yml', () => {
     expect(service('migrate').command).toEqual(['migrate']);
     expect(service('transforms').command).toEqual(['transforms']);
     expect(service('api').command).toEqual(['api']);
+    expect(service('ingest').command).toEqual(['ingest']);
     expect(service('simulate').command).toEqual(['simulate', '--follow']);
     expect(service('simulate').profiles).toEqual(['demo']);
   });
@@ -216,6 +217,7 @@ describe('docker-compose.yml', () => {
     expect(service('migrate').depends_on).toEqual({ clickhouse: ready.clickhouse });
     expect(service('transforms').depends_on).toEqual(ready);
     expect(service('api').depends_on).toEqual(ready);
+    expect(service('ingest').depends_on).toEqual({ kafka: ready.kafka });
     expect(service('simulate').depends_on).toEqual({ kafka: ready.kafka, migrate: ready.migrate });
     expect(service('grafana').depends_on).toEqual({ clickhouse: ready.clickhouse });
   });
