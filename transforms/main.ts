@@ -1,11 +1,17 @@
 import { createClickHouse } from '../core/clickhouse.js';
 import type { Config } from '../core/config.js';
-import { createMessageBus } from '../core/kafka.js';
+import { createMessageBus, type RunningConsumer } from '../core/kafka.js';
 import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
-import { allTopics, topicName } from '../core/topics.js';
+import { tables } from '../core/tables.js';
+import { allTopics, type TopicKey, topicName } from '../core/topics.js';
 import { fieldJobFamily, fieldJobProjections } from './field/family.js';
-import { HistoryTransform } from './history/transform.js';
+import {
+  type EntityEvent,
+  type EntityFamily,
+  HistoryTransform,
+  type Projection,
+} from './history/transform.js';
 import { ticketFamily, ticketProjections } from './lifecycle/family.js';
 import { rosterFamily, rosterProjections } from './roster/family.js';
 import { loadSlaSettings } from './sla/settings.js';
@@ -41,81 +47,46 @@ export async function startTransforms(
   const ch = createClickHouse(config, { application: 'baton-transforms' });
   await bus.ensureTopics(allTopics(config));
   const deadLetters = await bus.createProducer();
-  const lifecycle = new HistoryTransform({
-    family: ticketFamily,
-    projections: ticketProjections(sla),
-    ch,
-    deadLetters,
-    deadLetterTopic: topicName(config, 'deadLetter'),
-    logger: log,
-    now: options.now,
-  });
-  const consumer = await bus.runConsumer({
-    groupId: `${config.TRANSFORM_GROUP_ID}.lifecycle`,
-    topics: [topicName(config, 'ticketEvents')],
-    fromBeginning: true,
-    onAssignment: () => lifecycle.forgetCachedHistories(),
-    handleBatch: async (batch) => {
-      const timer = metrics.batchSeconds.startTimer({ step: 'lifecycle' });
-      const result = await lifecycle.handleBatch(batch);
-      timer();
-      metrics.eventsIn.inc({ topic: batch.topic }, batch.messages.length);
-      metrics.deadLettered.inc({ topic: batch.topic }, result.deadLettered);
-      metrics.rowsWritten.inc({ table: 'ticket_events' }, result.events);
-      for (const [table, n] of Object.entries(result.rowsWritten)) metrics.rowsWritten.inc({ table }, n);
-      log.debug({ partition: batch.partition, ...result }, 'batch stored');
-    },
-  });
-  // Roster: one agent's events share a partition, so its membership periods are rebuilt in order.
-  const roster = new HistoryTransform({
-    family: rosterFamily,
-    projections: rosterProjections,
-    ch,
-    deadLetters,
-    deadLetterTopic: topicName(config, 'deadLetter'),
-    logger: log,
-  });
-  const rosterConsumer = await bus.runConsumer({
-    groupId: `${config.TRANSFORM_GROUP_ID}.roster`,
-    topics: [topicName(config, 'rosterEvents')],
-    fromBeginning: true,
-    onAssignment: () => roster.forgetCachedHistories(),
-    handleBatch: async (batch) => {
-      const timer = metrics.batchSeconds.startTimer({ step: 'roster' });
-      const result = await roster.handleBatch(batch);
-      timer();
-      metrics.eventsIn.inc({ topic: batch.topic }, batch.messages.length);
-      metrics.deadLettered.inc({ topic: batch.topic }, result.deadLettered);
-      metrics.rowsWritten.inc({ table: 'roster_events' }, result.events);
-      for (const [table, n] of Object.entries(result.rowsWritten)) metrics.rowsWritten.inc({ table }, n);
-      log.debug({ partition: batch.partition, ...result }, 'roster batch stored');
-    },
-  });
-  // Field jobs: one job's events share a partition, so its facts are rebuilt from its whole history.
-  const field = new HistoryTransform({
-    family: fieldJobFamily,
-    projections: fieldJobProjections,
-    ch,
-    deadLetters,
-    deadLetterTopic: topicName(config, 'deadLetter'),
-    logger: log,
-  });
-  const fieldConsumer = await bus.runConsumer({
-    groupId: `${config.TRANSFORM_GROUP_ID}.field`,
-    topics: [topicName(config, 'fieldJobEvents')],
-    fromBeginning: true,
-    onAssignment: () => field.forgetCachedHistories(),
-    handleBatch: async (batch) => {
-      const timer = metrics.batchSeconds.startTimer({ step: 'field' });
-      const result = await field.handleBatch(batch);
-      timer();
-      metrics.eventsIn.inc({ topic: batch.topic }, batch.messages.length);
-      metrics.deadLettered.inc({ topic: batch.topic }, result.deadLettered);
-      metrics.rowsWritten.inc({ table: 'field_job_events' }, result.events);
-      for (const [table, n] of Object.entries(result.rowsWritten)) metrics.rowsWritten.inc({ table }, n);
-      log.debug({ partition: batch.partition, ...result }, 'field batch stored');
-    },
-  });
+  // One consumer group per entity family: an entity's events share a partition, so its derived
+  // rows are rebuilt in order from its whole history.
+  const runFamily = async <E extends EntityEvent>(
+    name: string,
+    family: EntityFamily<E>,
+    projections: Projection<E>[],
+    topic: TopicKey,
+    eventsTable: string,
+  ): Promise<RunningConsumer> => {
+    const transform = new HistoryTransform({
+      family,
+      projections,
+      ch,
+      deadLetters,
+      deadLetterTopic: topicName(config, 'deadLetter'),
+      logger: log,
+      now: options.now,
+    });
+    return bus.runConsumer({
+      groupId: `${config.TRANSFORM_GROUP_ID}.${name}`,
+      topics: [topicName(config, topic)],
+      fromBeginning: true,
+      onAssignment: () => transform.forgetCachedHistories(),
+      handleBatch: async (batch) => {
+        const timer = metrics.batchSeconds.startTimer({ step: name });
+        const result = await transform.handleBatch(batch);
+        timer();
+        metrics.eventsIn.inc({ topic: batch.topic }, batch.messages.length);
+        metrics.deadLettered.inc({ topic: batch.topic }, result.deadLettered);
+        metrics.rowsWritten.inc({ table: eventsTable }, result.events);
+        for (const [table, n] of Object.entries(result.rowsWritten)) metrics.rowsWritten.inc({ table }, n);
+        log.debug({ family: name, partition: batch.partition, ...result }, 'batch stored');
+      },
+    });
+  };
+  const consumers = [
+    await runFamily('lifecycle', ticketFamily, ticketProjections(sla), 'ticketEvents', tables.ticketEvents),
+    await runFamily('roster', rosterFamily, rosterProjections, 'rosterEvents', tables.rosterEvents),
+    await runFamily('field', fieldJobFamily, fieldJobProjections, 'fieldJobEvents', tables.fieldJobEvents),
+  ];
   const slaSweep = startSlaSweep({
     ch,
     settings: sla,
@@ -128,9 +99,7 @@ export async function startTransforms(
   return {
     async stop() {
       await slaSweep.stop();
-      await consumer.stop();
-      await rosterConsumer.stop();
-      await fieldConsumer.stop();
+      for (const c of consumers) await c.stop();
       metricsServer?.close();
       await bus.close();
       await ch.close();
