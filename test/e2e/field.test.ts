@@ -1,15 +1,14 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
 import { eventId, type FieldJobEvent } from '../../core/events/index.js';
-import { createMessageBus, type MessageBus } from '../../core/kafka.js';
+import type { MessageBus } from '../../core/kafka.js';
 import { readQuery } from '../../core/queries.js';
-import { allTopics, topicName } from '../../core/topics.js';
-import { createEventSink, type EventSink } from '../../ingest/sink.js';
-import { migrateDatabase } from '../../sql/migrate.js';
-import { type RunningTransforms, startTransforms } from '../../transforms/main.js';
-import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
+import { topicName } from '../../core/topics.js';
+import type { EventSink } from '../../ingest/sink.js';
+import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { eventually } from '../helpers/services.js';
 
 // Field execution end to end on the real broker and engine: job events → Kafka → field transform
 // → field_job_facts → sql/queries/field-summary.sql and field-blocked.sql. Every expected figure is
@@ -19,29 +18,15 @@ let config: Config;
 let bus: MessageBus;
 let sink: EventSink;
 let ch: ClickHouseClient;
-let transforms: RunningTransforms;
+
+let pipeline: TestPipeline;
 
 beforeAll(async () => {
-  config = isolatedConfig('field');
-  const logger = testLogger(config, 'field');
-  await migrateDatabase(config, logger);
-  bus = createMessageBus(config, logger, { retries: 2 });
-  await bus.ensureTopics(allTopics(config));
-  sink = createEventSink(config, bus, logger);
-  ch = createClickHouse(config);
-  transforms = await startTransforms(config, logger);
+  pipeline = await startPipeline('field');
+  ({ config, bus, sink, ch } = pipeline);
 });
 
-afterAll(async () => {
-  await transforms?.stop();
-  await sink?.close();
-  await bus?.deleteTopics(allTopics(config).map((t) => t.name));
-  await bus?.close();
-  await ch?.close();
-  const admin = createClickHouse(config, { database: null });
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await admin.close();
-});
+afterAll(async () => pipeline?.close());
 
 const day = '2026-03-02';
 let seq = 0;

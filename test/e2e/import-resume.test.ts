@@ -3,14 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
 import type { CanonicalEvent } from '../../core/events/index.js';
-import { createMessageBus, type MessageBus } from '../../core/kafka.js';
-import { allTopics } from '../../core/topics.js';
 import { loadPreset } from '../../ingest/importers/preset.js';
 import { ImportInterruptedError, runImport } from '../../ingest/importers/run.js';
-import { createEventSink, type EventSink, KafkaUnavailableError } from '../../ingest/sink.js';
-import { migrateDatabase } from '../../sql/migrate.js';
-import { type RunningTransforms, startTransforms } from '../../transforms/main.js';
-import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
+import { type EventSink, KafkaUnavailableError } from '../../ingest/sink.js';
+import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { eventually } from '../helpers/services.js';
 
 // An import that Kafka stops acknowledging half-way, then re-run in full: every fact reaches
 // ClickHouse once. The interruption is injected in front of the real sink after a number of
@@ -19,29 +16,16 @@ import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
 const file = fileURLToPath(new URL('../../ingest/importers/fixtures/bpic2013-sample.csv', import.meta.url));
 
 let config: Config;
-let bus: MessageBus;
 let sink: EventSink;
-let transforms: RunningTransforms;
+
+let pipeline: TestPipeline;
 
 beforeAll(async () => {
-  config = isolatedConfig('resume');
-  const logger = testLogger(config, 'resume');
-  await migrateDatabase(config, logger);
-  bus = createMessageBus(config, logger, { retries: 2 });
-  await bus.ensureTopics(allTopics(config));
-  sink = createEventSink(config, bus, logger);
-  transforms = await startTransforms(config, logger);
+  pipeline = await startPipeline('resume');
+  ({ config, sink } = pipeline);
 });
 
-afterAll(async () => {
-  await transforms?.stop();
-  await sink?.close();
-  await bus?.deleteTopics(allTopics(config).map((t) => t.name));
-  await bus?.close();
-  const admin = createClickHouse(config, { database: null });
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await admin.close();
-});
+afterAll(async () => pipeline?.close());
 
 /** The real sink until `batches` emits went through, then a broker that no longer answers. */
 function failingAfter(batches: number): EventSink {
