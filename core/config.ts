@@ -73,6 +73,8 @@ export const configSchema = z.object({
   /** How often open tickets' SLA clocks are re-evaluated without a new event. */
   SLA_SWEEP_INTERVAL_SECONDS: intFromEnv(60),
   SLA_SWEEP_PAGE_SIZE: intFromEnv(500),
+  /** How often closed hours of the backlog rollup (backlog_hourly) are materialised / repaired. */
+  BACKLOG_ROLLUP_INTERVAL_SECONDS: intFromEnv(60),
 
   TRANSFORM_GROUP_ID: z.string().min(1).default('baton-transforms'),
   /** Most bytes a transform fetches per partition at once: bounds a batch's size and memory. */

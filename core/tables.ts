@@ -11,6 +11,9 @@ export const tables = {
   fieldJobEvents: 'field_job_events',
   fieldJobFacts: 'field_job_facts',
   ticketSla: 'ticket_sla',
+  backlogHourly: 'backlog_hourly',
+  backlogDirty: 'backlog_dirty',
+  backlogWatermark: 'backlog_watermark',
 } as const;
 
 export type TableName = (typeof tables)[keyof typeof tables];

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { tables } from '../core/tables.js';
 import { allTopics, type TopicKey, topicName } from '../core/topics.js';
+import { startBacklogRollup } from './backlog/materialise.js';
 import { fieldJobFamily, fieldJobProjections } from './field/family.js';
 import {
   type EntityEvent,
@@ -12,6 +13,7 @@ import {
   HistoryTransform,
   type Projection,
 } from './history/transform.js';
+import { markBacklogDirty } from './lifecycle/backlog-dirty.js';
 import { ticketFamily, ticketProjections } from './lifecycle/family.js';
 import { rosterFamily, rosterProjections } from './roster/family.js';
 import { loadSlaSettings } from './sla/settings.js';
@@ -55,6 +57,7 @@ export async function startTransforms(
     projections: Projection<E>[],
     topic: TopicKey,
     eventsTable: string,
+    beforeStore?: (events: readonly E[]) => Promise<void>,
   ): Promise<RunningConsumer> => {
     const transform = new HistoryTransform({
       family,
@@ -64,6 +67,7 @@ export async function startTransforms(
       deadLetterTopic: topicName(config, 'deadLetter'),
       logger: log,
       now: options.now,
+      beforeStore,
     });
     return bus.runConsumer({
       groupId: `${config.TRANSFORM_GROUP_ID}.${name}`,
@@ -83,7 +87,15 @@ export async function startTransforms(
     });
   };
   const consumers = [
-    await runFamily('lifecycle', ticketFamily, ticketProjections(sla), 'ticketEvents', tables.ticketEvents),
+    // The backlog rollup's dirty markers are written before the batch's rows (see backlog/materialise.ts).
+    await runFamily(
+      'lifecycle',
+      ticketFamily,
+      ticketProjections(sla),
+      'ticketEvents',
+      tables.ticketEvents,
+      (events) => markBacklogDirty(ch, events),
+    ),
     await runFamily('roster', rosterFamily, rosterProjections, 'rosterEvents', tables.rosterEvents),
     await runFamily('field', fieldJobFamily, fieldJobProjections, 'fieldJobEvents', tables.fieldJobEvents),
   ];
@@ -95,10 +107,17 @@ export async function startTransforms(
     pageSize: config.SLA_SWEEP_PAGE_SIZE,
     now: options.now,
   });
+  const backlogRollup = startBacklogRollup({
+    ch,
+    logger: log,
+    intervalSeconds: config.BACKLOG_ROLLUP_INTERVAL_SECONDS,
+    now: options.now,
+  });
   log.info('transforms running');
   return {
     async stop() {
       await slaSweep.stop();
+      await backlogRollup.stop();
       for (const c of consumers) await c.stop();
       metricsServer?.close();
       await bus.close();

@@ -59,6 +59,11 @@ export interface HistoryTransformOptions<E extends EntityEvent> {
   /** Entity histories kept in memory; a miss reloads the history from ClickHouse. */
   cacheEntities?: number;
   now?: () => number;
+  /**
+   * Called with a batch's parsed events before anything of the batch is stored (e.g. to mark what
+   * a periodic job must recompute); a failure fails the batch, which is then redone.
+   */
+  beforeStore?: (events: readonly E[]) => Promise<void>;
 }
 
 export interface BatchResult {
@@ -119,6 +124,7 @@ export class HistoryTransform<E extends EntityEvent> {
       );
     }
 
+    if (events.length > 0 && this.opts.beforeStore) await this.opts.beforeStore(events);
     const touched = await this.historiesOf(events);
     await family.storeEvents(this.opts.ch, events);
     const ctx: ProjectionContext = { now: (this.opts.now ?? Date.now)() };
