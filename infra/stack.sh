@@ -301,7 +301,9 @@ start_kafka() {
       show_log_tail "${log}" "${out}"
       die "kafka: the broker exited during start-up (see above; logs in ${LOG_DIR#"${REPO_ROOT}/"})"
     fi
-    if port_open 127.0.0.1 "${KAFKA_PORT}" && log_since "${log}" | grep -q 'Kafka Server started'; then
+    # grep reads to the end (no -q): with pipefail, an early exit would fail the pipeline on SIGPIPE
+    # whenever the log since the mark is longer than a pipe buffer.
+    if port_open 127.0.0.1 "${KAFKA_PORT}" && log_since "${log}" | grep -F 'Kafka Server started' >/dev/null; then
       say "kafka: ready (pid ${pid}, 127.0.0.1:${KAFKA_PORT}) in $((SECONDS - started))s"
       return 0
     fi
