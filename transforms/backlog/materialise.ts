@@ -3,6 +3,7 @@ import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { Logger } from '../../core/logger.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
+import { startPeriodic } from '../periodic.js';
 
 // The backlog rollup: every interval, per tenant, the closed hours that may have changed are
 // recomputed into backlog_hourly from ticket_lifecycle FINAL (sql/queries/backlog-hourly-
@@ -78,9 +79,6 @@ export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
   const now = opts.now ?? Date.now;
   const graceSeconds = opts.markerGraceSeconds ?? 300;
   const log = opts.logger.child({ component: 'backlog-rollup' });
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
   let lastVersion = 0;
 
   async function rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
@@ -157,27 +155,6 @@ export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
     return result;
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = materialiseOnce()
-        // A failed pass is redone at the next interval: its watermark and markers were not advanced.
-        .catch((err: unknown) => log.error({ err }, 'backlog rollup failed'))
-        .finally(schedule);
-    }, opts.intervalSeconds * 1000);
-  }
-  schedule();
-
-  return {
-    materialiseOnce: () => {
-      const pass = materialiseOnce();
-      running = Promise.all([running, pass.catch(() => undefined)]);
-      return pass;
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  const job = startPeriodic('backlog rollup', opts.intervalSeconds, materialiseOnce, log);
+  return { materialiseOnce: job.runOnce, stop: job.stop };
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { loadTicketHistories } from '../lifecycle/sink.js';
+import { startPeriodic } from '../periodic.js';
 import { slaRow } from './row.js';
 import type { SlaSettings } from './settings.js';
 
@@ -44,9 +45,6 @@ interface OpenTicket {
 export function startSlaSweep(opts: SlaSweepOptions): SlaSweep {
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'sla-sweep' });
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
 
   async function sweepPage(after: OpenTicket, asOf: number): Promise<OpenTicket[]> {
     const rs = await opts.ch.query({
@@ -87,27 +85,6 @@ export function startSlaSweep(opts: SlaSweepOptions): SlaSweep {
     return result;
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = sweepOnce()
-        // A failed pass is simply redone at the next interval: every pass rewrites whole rows.
-        .catch((err: unknown) => log.error({ err }, 'SLA sweep failed'))
-        .finally(schedule);
-    }, opts.intervalSeconds * 1000);
-  }
-  schedule();
-
-  return {
-    sweepOnce: () => {
-      const pass = sweepOnce();
-      running = Promise.all([running, pass.catch(() => undefined)]);
-      return pass;
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  const job = startPeriodic('SLA sweep', opts.intervalSeconds, sweepOnce, log);
+  return { sweepOnce: job.runOnce, stop: job.stop };
 }
