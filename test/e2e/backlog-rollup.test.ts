@@ -11,6 +11,7 @@ import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import { migrateDatabase } from '../../sql/migrate.js';
 import { type BacklogRollup, startBacklogRollup } from '../../transforms/backlog/materialise.js';
 import { type RunningTransforms, startTransforms } from '../../transforms/main.js';
+import { type CompactBacklog, referenceBacklog, ticketsById } from '../helpers/reference-backlog.js';
 import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
 
 // The hourly backlog rollup through the real pipeline: simulated events → Kafka → lifecycle
@@ -22,7 +23,7 @@ const HOUR = 3_600_000;
 const from = Date.parse('2026-03-09T00:00:00Z');
 const to = from + 36 * HOUR;
 
-type Compact = Record<string, [number, number, number][]>;
+type Compact = CompactBacklog;
 interface SeriesRow {
   region: string;
   bucket_start: string;
@@ -175,13 +176,6 @@ describe('hourly backlog rollup', () => {
   });
 });
 
-function byTicket(events: TicketEvent[]): Map<string, TicketEvent[]> {
-  const out = new Map<string, TicketEvent[]>();
-  for (const e of events) out.set(e.ticketId, [...(out.get(e.ticketId) ?? []), e]);
-  for (const h of out.values()) h.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
-  return out;
-}
-
 /** The only ticket of customer `solo`: created at +5 h, assigned to its own team at +7 h, left open. */
 const solo: TicketEvent[] = [
   {
@@ -215,7 +209,7 @@ const terminal = new Set(['ticket.resolved', 'ticket.closed', 'ticket.cancelled'
 
 /** Late events that change past hours: a reopen, and cancellations of open tickets. */
 function lateEvents(events: TicketEvent[]): TicketEvent[] {
-  const histories = [...byTicket(events).values()];
+  const histories = [...ticketsById(events).values()];
   const late = (e: TicketEvent, type: 'ticket.reopened' | 'ticket.cancelled', at: number): TicketEvent => ({
     eventId: eventId('late', 'ticket', e.ticketId, type),
     schemaVersion: 1,
@@ -261,44 +255,4 @@ function lateEvents(events: TicketEvent[]): TicketEvent[] {
     // Cancelled before its assignment: the assigned slice, which held only this ticket, drops to 0.
     late(solo[0]!, 'ticket.cancelled', Date.parse(solo[0]!.occurredAt) + 60_000),
   ];
-}
-
-/**
- * Reference calculation (as in backlog.test.ts, with each history sorted by time so late events
- * may be appended): replay each ticket's events before every bucket end and count open tickets.
- */
-function referenceBacklog(events: TicketEvent[], from: number, to: number, step: number): Compact {
-  const tickets = byTicket(events);
-  const regions = [...new Set(events.flatMap((e) => ('region' in e ? [e.region] : [])))].sort();
-  const result: Compact = Object.fromEntries(regions.map((r) => [r, []]));
-  const stateAt = (history: TicketEvent[], before: number) => {
-    let open = false;
-    let region = '';
-    for (const e of history) {
-      if (Date.parse(e.occurredAt) >= before) break;
-      if (e.type === 'ticket.created') [open, region] = [true, e.region];
-      if (e.type === 'ticket.assigned') region = e.region;
-      if (e.type === 'ticket.reopened') open = true;
-      if (terminal.has(e.type)) open = false;
-    }
-    return { open, region };
-  };
-  for (let start = from; start < to; start += step) {
-    const end = Math.min(start + step, to);
-    const counts = Object.fromEntries(regions.map((r) => [r, [0, 0, 0] as [number, number, number]]));
-    for (const history of tickets.values()) {
-      const s = stateAt(history, end);
-      if (s.open) counts[s.region]![0]++;
-      for (const e of history) {
-        const at = Date.parse(e.occurredAt);
-        if (at < start || at >= end) continue;
-        const before = stateAt(history, at);
-        if (e.type === 'ticket.created') counts[e.region]![1]++;
-        if (e.type === 'ticket.reopened' && !before.open) counts[before.region]![1]++;
-        if (terminal.has(e.type) && before.open) counts[before.region]![2]++;
-      }
-    }
-    for (const r of regions) result[r]!.push(counts[r]!);
-  }
-  return result;
 }

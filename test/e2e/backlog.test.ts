@@ -4,13 +4,13 @@ import { type RunningApi, startApi } from '../../api/main.js';
 import { createClickHouse } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
 import { eventId, type TicketEvent } from '../../core/events/ticket.js';
-import { createMessageBus, type EventProducer, type MessageBus } from '../../core/kafka.js';
-import { allTopics, topicName } from '../../core/topics.js';
+import type { EventProducer, MessageBus } from '../../core/kafka.js';
+import { topicName } from '../../core/topics.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
 import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
-import { migrateDatabase } from '../../sql/migrate.js';
-import { type RunningTransforms, startTransforms } from '../../transforms/main.js';
-import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
+import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { referenceBacklog } from '../helpers/reference-backlog.js';
+import { eventually } from '../helpers/services.js';
 
 // Walking skeleton, end to end on the real broker and engine: events → Kafka → transform →
 // ClickHouse → HTTP API. Expected figures are worked out by hand (first scenario) or by a
@@ -30,28 +30,20 @@ interface BacklogResponse {
 let config: Config;
 let bus: MessageBus;
 let producer: EventProducer;
-let transforms: RunningTransforms;
 let api: RunningApi;
 
+let pipeline: TestPipeline;
+
 beforeAll(async () => {
-  config = isolatedConfig('e2e');
-  const logger = testLogger(config, 'e2e');
-  await migrateDatabase(config, logger);
-  bus = createMessageBus(config, logger, { retries: 2 });
-  await bus.ensureTopics(allTopics(config));
+  pipeline = await startPipeline('e2e');
+  ({ config, bus } = pipeline);
   producer = await bus.createProducer();
-  transforms = await startTransforms(config, logger);
-  api = await startApi(config, logger);
+  api = await startApi(config, pipeline.logger);
 });
 
 afterAll(async () => {
   await api?.stop();
-  await transforms?.stop();
-  await bus?.deleteTopics(allTopics(config).map((t) => t.name));
-  await bus?.close();
-  const admin = createClickHouse(config, { database: null });
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await admin.close();
+  await pipeline?.close();
 });
 
 async function backlog(query: Record<string, string>): Promise<BacklogResponse> {
@@ -222,55 +214,6 @@ describe('backlog from events to the API', () => {
     for (const e of ends) expect(committed.get(e.partition)).toBe(e.high);
   });
 });
-
-/**
- * Reference calculation: for every bucket end, replay each ticket's events that happened before it
- * and count the open tickets of each region. Slow and obvious on purpose.
- */
-function referenceBacklog(events: TicketEvent[], from: number, to: number, step: number) {
-  const byTicket = new Map<string, TicketEvent[]>();
-  for (const e of events) byTicket.set(e.ticketId, [...(byTicket.get(e.ticketId) ?? []), e]);
-  const regions = [...new Set(events.flatMap((e) => ('region' in e ? [e.region] : [])))].sort();
-  const result: Record<string, [number, number, number][]> = Object.fromEntries(regions.map((r) => [r, []]));
-
-  const stateAt = (history: TicketEvent[], before: number) => {
-    let open = false;
-    let region = '';
-    for (const e of history) {
-      if (Date.parse(e.occurredAt) >= before) break;
-      if (e.type === 'ticket.created') [open, region] = [true, e.region];
-      if (e.type === 'ticket.assigned') region = e.region;
-      if (e.type === 'ticket.reopened') open = true;
-      if (e.type === 'ticket.resolved' || e.type === 'ticket.closed' || e.type === 'ticket.cancelled')
-        open = false;
-    }
-    return { open, region };
-  };
-
-  for (let start = from; start < to; start += step) {
-    const end = Math.min(start + step, to);
-    const counts = Object.fromEntries(regions.map((r) => [r, [0, 0, 0] as [number, number, number]]));
-    for (const history of byTicket.values()) {
-      const s = stateAt(history, end);
-      if (s.open) counts[s.region]![0]++;
-      for (const e of history) {
-        const at = Date.parse(e.occurredAt);
-        if (at < start || at >= end) continue;
-        const before = stateAt(history, at);
-        if (e.type === 'ticket.created') counts[e.region]![1]++;
-        if (e.type === 'ticket.reopened' && !before.open) counts[before.region]![1]++;
-        if (
-          (e.type === 'ticket.resolved' || e.type === 'ticket.closed' || e.type === 'ticket.cancelled') &&
-          before.open
-        ) {
-          counts[before.region]![2]++;
-        }
-      }
-    }
-    for (const r of regions) result[r]!.push(counts[r]!);
-  }
-  return result;
-}
 
 async function kafkaAdmin<T>(fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
   const admin = new Kafka({ brokers: config.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();

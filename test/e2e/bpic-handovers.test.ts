@@ -2,19 +2,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse } from '../../core/clickhouse.js';
+import type { ClickHouseClient } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
 import { eventId, type TicketEvent } from '../../core/events/ticket.js';
-import { createMessageBus, type EventProducer, type MessageBus } from '../../core/kafka.js';
+import type { EventProducer, MessageBus } from '../../core/kafka.js';
 import { readQuery } from '../../core/queries.js';
-import { allTopics, topicName } from '../../core/topics.js';
+import { topicName } from '../../core/topics.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
 import { loadPreset } from '../../ingest/importers/preset.js';
 import { runImport } from '../../ingest/importers/run.js';
 import { createEventSink } from '../../ingest/sink.js';
-import { migrateDatabase } from '../../sql/migrate.js';
-import { type RunningTransforms, startTransforms } from '../../transforms/main.js';
-import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
+import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { eventually, testLogger } from '../helpers/services.js';
 
 // Ticket facts end to end on the real broker and engine: a hand-made scenario read through
 // sql/queries/handovers.sql and escalations.sql (figures worked out by hand), and the real
@@ -29,29 +28,17 @@ const bpicFile = fileURLToPath(
 let config: Config;
 let bus: MessageBus;
 let producer: EventProducer;
-let transforms: RunningTransforms;
 let ch: ClickHouseClient;
 
+let pipeline: TestPipeline;
+
 beforeAll(async () => {
-  config = isolatedConfig('facts');
-  const logger = testLogger(config, 'e2e-facts');
-  await migrateDatabase(config, logger);
-  bus = createMessageBus(config, logger, { retries: 2 });
-  await bus.ensureTopics(allTopics(config));
+  pipeline = await startPipeline('facts');
+  ({ config, bus, ch } = pipeline);
   producer = await bus.createProducer();
-  transforms = await startTransforms(config, logger);
-  ch = createClickHouse(config);
 });
 
-afterAll(async () => {
-  await transforms?.stop();
-  await bus?.deleteTopics(allTopics(config).map((t) => t.name));
-  await bus?.close();
-  await ch?.close();
-  const admin = createClickHouse(config, { database: null });
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await admin.close();
-});
+afterAll(async () => pipeline?.close());
 
 async function rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
   const rs = await ch.query({ query, query_params: params, format: 'JSONEachRow' });
