@@ -1,5 +1,10 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -8,15 +13,26 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { ClickHouseClient } from '../core/clickhouse.js';
+import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics } from '../core/metrics.js';
 import { backlogRoutes } from './routes/backlog.js';
 import { healthRoutes } from './routes/health.js';
 
 export interface ApiDeps {
+  config: Config;
   ch: ClickHouseClient;
   logger: Logger;
 }
+
+/** What every route plugin receives. */
+export interface RouteOptions {
+  config: Config;
+  ch: ClickHouseClient;
+}
+
+// Every route plugin of the API, in one list: security hooks and the authorisation tests walk it.
+const routePlugins: FastifyPluginAsync<RouteOptions>[] = [healthRoutes, backlogRoutes];
 
 export type Api = FastifyInstance;
 
@@ -59,7 +75,6 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 
-  await app.register(healthRoutes, { ch: deps.ch });
-  await app.register(backlogRoutes, { ch: deps.ch });
+  for (const plugin of routePlugins) await app.register(plugin, { config: deps.config, ch: deps.ch });
   return app;
 }

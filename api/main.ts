@@ -11,7 +11,7 @@ export interface RunningApi {
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const ch = createClickHouse(config, { application: 'baton-api' });
-  const app = await buildApi({ ch, logger: logger.child({ component: 'api' }) });
+  const app = await buildApi({ config, ch, logger: logger.child({ component: 'api' }) });
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
   return {
     url: listeningUrl(app.server, config.API_HOST),

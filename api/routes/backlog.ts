@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ClickHouseClient } from '../../core/clickhouse.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
+import type { RouteOptions } from '../app.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
 const maxBuckets = 10_000;
@@ -51,7 +51,7 @@ const rowSchema = z.object({
 
 const clickHouseTimeToIso = (s: string) => `${s.replace(' ', 'T')}Z`;
 
-export const backlogRoutes: FastifyPluginAsync<{ ch: ClickHouseClient }> = async (app, { ch }) => {
+export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) => {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/metrics/backlog',
     {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ClickHouseClient } from '../../core/clickhouse.js';
+import type { RouteOptions } from '../app.js';
 
-export const healthRoutes: FastifyPluginAsync<{ ch: ClickHouseClient }> = async (app, { ch }) => {
+export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const ping = await ch.ping();
