@@ -1,0 +1,33 @@
+import type { ApiEndpoint } from './lib/api-load.js';
+import type { BenchEnvironment } from './lib/environment.js';
+
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The routes people read most, over the last four weeks of the seeded history. */
+export function apiEndpoints(to: number, ticketIds: string[]): ApiEndpoint[] {
+  const range = `from=${iso(to - 28 * DAY)}&to=${iso(to)}`;
+  return [
+    { name: 'backlog (daily, 28 days)', paths: [`/v1/metrics/backlog?${range}&interval=day`] },
+    { name: 'backlog vs headcount', paths: [`/v1/metrics/backlog-vs-headcount?at=${iso(to)}&window=7d`] },
+    { name: 'handovers', paths: [`/v1/metrics/handovers?${range}`] },
+    { name: 'escalations', paths: [`/v1/metrics/escalations?${range}&interval=week`] },
+    { name: 'sla', paths: [`/v1/metrics/sla?${range}`] },
+    { name: 'sla at risk', paths: ['/v1/sla/at-risk?limit=50'] },
+    { name: 'field', paths: [`/v1/metrics/field?${range}`] },
+    {
+      name: 'ticket timeline (drill-down)',
+      paths: ticketIds.map((id) => `/v1/tickets/${encodeURIComponent(id)}/timeline?tenant=bench`),
+    },
+  ];
+}
+
+/** Tickets spread over the stored history, for the drill-down. */
+export async function sampleTicketIds(env: BenchEnvironment, n: number): Promise<string[]> {
+  const rs = await env.ch.query({
+    query: 'SELECT ticket_id FROM ticket_lifecycle ORDER BY cityHash64(ticket_id) LIMIT {n:UInt32}',
+    query_params: { n },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ ticket_id: string }>()).map((r) => r.ticket_id);
+}

@@ -1,0 +1,68 @@
+import autocannon from 'autocannon';
+import type { BenchEnvironment } from './environment.js';
+import { type BatonProcess, startBaton } from './process.js';
+import { sleep } from './stats.js';
+
+export interface EndpointLatency {
+  name: string;
+  path: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface ApiEndpoint {
+  name: string;
+  /** One path, or several that the load generator cycles through (e.g. different tickets). */
+  paths: string[];
+}
+
+/** Starts the API process on a free port of the bench's database and waits until it answers. */
+export async function startApiProcess(
+  env: BenchEnvironment,
+  port: number,
+  extraEnv: Record<string, string> = {},
+): Promise<BatonProcess> {
+  const api = startBaton('api', ['api'], env.config, { API_PORT: String(port), ...extraEnv });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return api;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  await api.stop();
+  throw new Error(`the API did not answer on port ${port} within 30 s`);
+}
+
+/** Each endpoint under `connections` concurrent clients for `seconds`, one endpoint at a time. */
+export async function loadEndpoints(
+  baseUrl: string,
+  endpoints: ApiEndpoint[],
+  opts: { connections: number; seconds: number; headers?: Record<string, string> },
+): Promise<EndpointLatency[]> {
+  const out: EndpointLatency[] = [];
+  for (const endpoint of endpoints) {
+    const result = await autocannon({
+      url: baseUrl,
+      connections: opts.connections,
+      duration: opts.seconds,
+      headers: opts.headers ?? {},
+      requests: endpoint.paths.map((path) => ({ method: 'GET', path })),
+    });
+    out.push({
+      name: endpoint.name,
+      path: endpoint.paths[0]!,
+      requestsPerSecond: result.requests.average,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+    });
+  }
+  return out;
+}

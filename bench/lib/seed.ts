@@ -1,0 +1,136 @@
+import type { RosterEvent } from '../../core/events/roster.js';
+import type { TicketEvent } from '../../core/events/ticket.js';
+import type { Logger } from '../../core/logger.js';
+import { type SimRegion, ticketsCreatedInHour } from '../../ingest/simulator/tickets.js';
+import { startBacklogRollup } from '../../transforms/backlog/materialise.js';
+import type { EntityEvent, EntityFamily, Projection } from '../../transforms/history/transform.js';
+import { ticketFamily, ticketProjections } from '../../transforms/lifecycle/family.js';
+import { rosterFamily, rosterProjections } from '../../transforms/roster/family.js';
+import { loadSlaSettings } from '../../transforms/sla/settings.js';
+import type { BenchEnvironment } from './environment.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Events per simulated ticket, on average (measured on the simulator's output). */
+const eventsPerTicket = 5;
+
+export interface SeedResult {
+  events: number;
+  tickets: number;
+  from: number;
+  to: number;
+  seconds: number;
+  rollupSeconds: number;
+}
+
+/** Stores entities' events and every derived row, as the transforms would, without Kafka in between. */
+async function storeWithRows<E extends EntityEvent & { occurredAt: string }>(
+  env: BenchEnvironment,
+  family: EntityFamily<E>,
+  projections: Projection<E>[],
+  events: E[],
+  now: number,
+): Promise<void> {
+  const byEntity = new Map<string, E[]>();
+  for (const e of events) {
+    const key = `${e.tenant}\u0000${family.entityId(e)}`;
+    const list = byEntity.get(key) ?? [];
+    list.push(e);
+    byEntity.set(key, list);
+  }
+  await family.storeEvents(env.ch, events);
+  const histories = [...byEntity.values()].map((h) =>
+    h.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.eventId.localeCompare(b.eventId)),
+  );
+  for (const p of projections) {
+    const rows = histories.map((h) => p.rowFor(h, { now })).filter((r) => r !== null);
+    for (let i = 0; i < rows.length; i += 50_000)
+      await env.ch.insert({ table: p.table, format: 'JSONEachRow', values: rows.slice(i, i + 50_000) });
+  }
+}
+
+/**
+ * A stored history of `events` ticket events spread over `days` days ending at `to`, with a roster,
+ * the derived tables and the hourly backlog rollup, for measuring reads. Written straight to
+ * ClickHouse with the transforms' own projections: what the pipeline would have stored.
+ */
+export async function seedHistory(
+  env: BenchEnvironment,
+  opts: {
+    events: number;
+    days: number;
+    to: number;
+    tenant: string;
+    logger: Logger;
+    onProgress?: (done: number) => void;
+  },
+): Promise<SeedResult> {
+  const started = performance.now();
+  const from = opts.to - opts.days * DAY;
+  const perHour = opts.events / eventsPerTicket / (opts.days * 24);
+  const regions: SimRegion[] = ['APAC', 'EMEA', 'AMER'].map((name) => ({
+    name,
+    teams: [`${name.toLowerCase()}-l1`, `${name.toLowerCase()}-l2`],
+    ticketsPerHour: perHour / 3,
+  }));
+  const settings = loadSlaSettings(env.config);
+  const projections = ticketProjections(settings);
+
+  const roster: RosterEvent[] = [];
+  for (const region of regions) {
+    for (const team of region.teams) {
+      for (let i = 0; i < 20; i++) {
+        const agentId = `${team}-agent-${i}`;
+        const at = new Date(from).toISOString();
+        roster.push({
+          eventId: `bench:roster:${agentId}:joined`,
+          schemaVersion: 1,
+          source: 'bench',
+          tenant: opts.tenant,
+          agentId,
+          occurredAt: at,
+          receivedAt: at,
+          type: 'roster.member_joined',
+          team,
+          region: region.name,
+          role: 'engineer',
+          fte: 1,
+        } as RosterEvent);
+      }
+    }
+  }
+  await storeWithRows(env, rosterFamily, rosterProjections, roster, opts.to);
+
+  let events = 0;
+  let tickets = 0;
+  // A week of tickets per round trip: the number of inserts, not their size, bounds the seeding.
+  for (let week = from; week < opts.to; week += 7 * DAY) {
+    const batch: TicketEvent[] = [];
+    for (let h = week; h < week + 7 * DAY && h < opts.to; h += HOUR) {
+      for (const e of ticketsCreatedInHour({ seed: 31, tenant: opts.tenant, regions }, h)) {
+        if (Date.parse(e.occurredAt) < opts.to) batch.push(e);
+      }
+    }
+    tickets += batch.filter((e) => e.type === 'ticket.created').length;
+    events += batch.length;
+    await storeWithRows(env, ticketFamily, projections, batch, opts.to);
+    opts.onProgress?.(events);
+  }
+  const rollupStarted = performance.now();
+  const rollup = startBacklogRollup({
+    ch: env.ch,
+    logger: opts.logger,
+    intervalSeconds: 86_400,
+    now: () => opts.to,
+  });
+  await rollup.materialiseOnce();
+  await rollup.stop();
+  return {
+    events,
+    tickets,
+    from,
+    to: opts.to,
+    seconds: (performance.now() - started) / 1000,
+    rollupSeconds: (performance.now() - rollupStarted) / 1000,
+  };
+}
