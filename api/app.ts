@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -16,8 +17,18 @@ import type { ClickHouseClient } from '../core/clickhouse.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics } from '../core/metrics.js';
+import { alertRoutes } from './routes/alerts.js';
 import { backlogRoutes } from './routes/backlog.js';
+import { backlogHeadcountRoutes } from './routes/backlog-headcount.js';
+import { coverageRoutes } from './routes/coverage.js';
+import { escalationRoutes } from './routes/escalations.js';
+import { fieldRoutes } from './routes/field.js';
+import { handoverRoutes } from './routes/handovers.js';
 import { healthRoutes } from './routes/health.js';
+import { slaRoutes } from './routes/sla.js';
+import { timelineRoutes } from './routes/timeline.js';
+import { weeklyReviewRoutes } from './routes/weekly-review.js';
+import { openApiSecurity, registerSecurity } from './security.js';
 
 export interface ApiDeps {
   config: Config;
@@ -32,14 +43,35 @@ export interface RouteOptions {
 }
 
 // Every route plugin of the API, in one list: security hooks and the authorisation tests walk it.
-const routePlugins: FastifyPluginAsync<RouteOptions>[] = [healthRoutes, backlogRoutes];
+const routePlugins: FastifyPluginAsync<RouteOptions>[] = [
+  healthRoutes,
+  backlogRoutes,
+  backlogHeadcountRoutes,
+  handoverRoutes,
+  escalationRoutes,
+  slaRoutes,
+  fieldRoutes,
+  timelineRoutes,
+  coverageRoutes,
+  alertRoutes,
+  weeklyReviewRoutes,
+];
 
 export type Api = FastifyInstance;
+
+const errorCodes: Record<number, string> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
 
 export async function buildApi(deps: ApiDeps): Promise<Api> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: 1_048_576,
+    bodyLimit: deps.config.API_BODY_LIMIT_BYTES,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -59,16 +91,21 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.status(status).send({
-      error: status >= 500 ? 'internal_error' : 'bad_request',
+      error: status >= 500 ? 'internal_error' : (errorCodes[status] ?? 'bad_request'),
       message: status >= 500 ? 'internal error; see the server log' : err.message,
     });
   });
 
+  // Before any route: keys, scopes, tenant/region restriction, rate limit, headers, CORS.
+  await registerSecurity(app, deps.config, deps.logger);
+
   await app.register(swagger, {
-    openapi: { info: { title: 'Baton API', version: '0.1.0' } },
+    openapi: { info: { title: 'Baton API', version: '0.1.0' }, ...openApiSecurity },
     transform: jsonSchemaTransform,
   });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // Interactive docs of the same document; the page and its assets are hidden from the document.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const { registry } = createPipelineMetrics('baton-api');
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>

@@ -1,18 +1,27 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApi } from '../api/main.js';
+import { createApiKey, createDemoKeyFile } from '../core/api-keys.js';
 import { createClickHouse } from '../core/clickhouse.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { createMessageBus } from '../core/kafka.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { projectRoot } from '../core/paths.js';
-import { allTopics, topicName } from '../core/topics.js';
+import { allTopics } from '../core/topics.js';
 import { PollSetupError, runServiceNowPoll } from '../ingest/connectors/servicenow/run.js';
 import { ImportUsageError, importCommand, importUsage } from '../ingest/importers/cli.js';
 import { ImportInterruptedError } from '../ingest/importers/run.js';
 import { startGateway } from '../ingest/main.js';
-import { runSimulation } from '../ingest/simulator/run.js';
+import { scenarioNames, scenarioSummaries } from '../ingest/simulator/model.js';
+import {
+  type EventTarget,
+  gatewayTarget,
+  kafkaTarget,
+  runAtRate,
+  runSimulation,
+} from '../ingest/simulator/run.js';
+import { createEventSink } from '../ingest/sink.js';
 import { migrateDatabase } from '../sql/migrate.js';
 import { fieldJobFamily, fieldJobProjections } from '../transforms/field/family.js';
 import { ticketFamily, ticketProjections } from '../transforms/lifecycle/family.js';
@@ -20,6 +29,7 @@ import { startTransforms } from '../transforms/main.js';
 import { replayFamily } from '../transforms/replay.js';
 import { rosterFamily, rosterProjections } from '../transforms/roster/family.js';
 import { loadSlaSettings } from '../transforms/sla/settings.js';
+import { KeysUsageError, keysCommand, keysUsage } from './keys.js';
 
 export interface Command {
   summary: string;
@@ -58,17 +68,87 @@ function intOption(value: string | undefined, name: string, def: number, min = 0
 const simulateOptions = {
   seed: { type: 'string', default: '42' },
   tenant: { type: 'string', default: 'demo' },
-  'backfill-hours': { type: 'string', default: String(14 * 24) },
+  scenario: { type: 'string', default: 'none' },
+  weeks: { type: 'string' },
+  'backfill-hours': { type: 'string' },
+  anchor: { type: 'string' },
+  scale: { type: 'string', default: '1' },
   follow: { type: 'boolean', default: false },
+  rate: { type: 'string' },
+  duration: { type: 'string', default: '60' },
+  via: { type: 'string', default: 'kafka' },
+  'gateway-url': { type: 'string' },
+  'api-key': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
+type SimulateValues = {
+  [K in keyof typeof simulateOptions]?: (typeof simulateOptions)[K]['type'] extends 'boolean'
+    ? boolean
+    : string;
+};
+
+const simulateUsage =
+  'baton simulate [--seed N] [--tenant NAME] [--scenario NAME] [--weeks N | --backfill-hours N]\n' +
+  '               [--anchor ISO] [--scale X] [--follow | --rate N --duration S]\n' +
+  '               [--via kafka|gateway --gateway-url URL --api-key KEY]\n' +
+  '  --seed N            the same seed gives the same operation, event for event, id for id (default 42)\n' +
+  '  --tenant NAME       tenant everything belongs to (default demo)\n' +
+  `  --scenario NAME     ${scenarioNames.join(' | ')} (default none):\n` +
+  scenarioNames.map((n) => `                        ${n}: ${scenarioSummaries[n]}\n`).join('') +
+  '  --weeks N           weeks of history produced at once (default 2)\n' +
+  '  --backfill-hours N  the same in hours (wins over --weeks)\n' +
+  "  --anchor ISO        where the scenario's story ends (default: today 00:00 UTC); its effects build\n" +
+  '                      over the week before and stay after. Keep it when resuming on a later day\n' +
+  '  --scale X           multiplies ticket arrivals (default 1: ~190 tickets a day over three regions)\n' +
+  '  --follow            after the history, keep producing events as their time comes, until Ctrl-C\n' +
+  '  --rate N            benchmark mode: send N events per second, whatever their timestamps,\n' +
+  '  --duration S        for S seconds (default 60)\n' +
+  '  --via kafka         write to Kafka directly (default); gateway: POST batches to --gateway-url\n' +
+  '                      (default http://INGEST_HOST:INGEST_PORT) with --api-key if it wants one';
+
+function parseSimulation(values: SimulateValues, now: number) {
+  const scenario = scenarioNames.find((n) => n === values.scenario);
+  if (!scenario)
+    throw new UsageError(`--scenario must be one of ${scenarioNames.join(', ')}, got "${values.scenario}"`);
+  const scale = Number(values.scale ?? '1');
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 50)
+    throw new UsageError(`--scale must be a number in (0, 50], got "${values.scale}"`);
+  let anchor = Math.floor(now / 86_400_000) * 86_400_000;
+  if (values.anchor !== undefined) {
+    anchor = Date.parse(values.anchor);
+    if (Number.isNaN(anchor))
+      throw new UsageError(`--anchor must be an ISO-8601 date or date-time, got "${values.anchor}"`);
+  }
+  const backfillHours =
+    values['backfill-hours'] !== undefined
+      ? intOption(values['backfill-hours'], 'backfill-hours', 336)
+      : intOption(values.weeks, 'weeks', 2) * 7 * 24;
+  if (values.via !== 'kafka' && values.via !== 'gateway')
+    throw new UsageError(`--via must be kafka or gateway, got "${values.via}"`);
+  if (values['gateway-url'] !== undefined && !URL.canParse(values['gateway-url']))
+    throw new UsageError('--gateway-url must be a URL');
+  return {
+    generator: {
+      seed: intOption(values.seed, 'seed', 42),
+      tenant: values.tenant ?? 'demo',
+      scenario,
+      anchor,
+      ticketScale: scale,
+    },
+    backfillHours,
+    rate: values.rate === undefined ? null : intOption(values.rate, 'rate', 1, 1),
+    durationSeconds: intOption(values.duration, 'duration', 60, 1),
+  };
+}
+
 async function simulate(
-  values: { seed?: string; tenant?: string; 'backfill-hours'?: string; follow?: boolean },
+  values: SimulateValues,
   config: Config,
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<void> {
+  const plan = parseSimulation(values, Date.now());
   const bus = createMessageBus(config, logger);
   const metricsServer =
     config.METRICS_PORT > 0
@@ -78,22 +158,54 @@ async function simulate(
           config.METRICS_PORT,
         )
       : null;
-  try {
+  let target: EventTarget;
+  if (values.via === 'gateway') {
+    target = gatewayTarget(values['gateway-url'] ?? `http://${config.INGEST_HOST}:${config.INGEST_PORT}`, {
+      ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+      logger,
+      ...(signal ? { signal } : {}),
+    });
+  } else {
     await bus.ensureTopics(allTopics(config));
-    const producer = await bus.createProducer();
+    target = kafkaTarget(createEventSink(config, bus, logger));
+  }
+  try {
+    logger.info(
+      { ...plan.generator, anchor: new Date(plan.generator.anchor).toISOString(), via: values.via },
+      'simulation starting',
+    );
+    if (plan.rate !== null) {
+      const { emitted, seconds } = await runAtRate({
+        generator: plan.generator,
+        target,
+        logger,
+        rate: plan.rate,
+        durationSeconds: plan.durationSeconds,
+        from: Date.now() - plan.backfillHours * 3_600_000,
+        ...(signal ? { signal } : {}),
+      });
+      process.stdout.write(
+        `sent ${emitted} events in ${seconds.toFixed(1)} s (${(emitted / seconds).toFixed(0)}/s)\n`,
+      );
+      return;
+    }
     const { emitted } = await runSimulation({
-      seed: intOption(values.seed, 'seed', 42),
-      tenant: values.tenant ?? 'demo',
-      backfillHours: intOption(values['backfill-hours'], 'backfill-hours', 336),
+      generator: plan.generator,
+      target,
+      backfillHours: plan.backfillHours,
       follow: values.follow ?? false,
-      producer,
-      topic: topicName(config, 'ticketEvents'),
       logger,
       ...(signal ? { signal } : {}),
     });
     logger.info({ emitted }, 'simulation finished');
+    if (!values.follow) {
+      process.stdout.write(
+        `sent ${emitted} events: ${plan.backfillHours} h of ${plan.generator.scenario} history up to now, tenant ${plan.generator.tenant}\n`,
+      );
+    }
   } finally {
     metricsServer?.close();
+    await target.close();
     await bus.close();
   }
 }
@@ -176,15 +288,13 @@ export const commands: Record<string, Command> = {
     },
   },
   simulate: {
-    summary: 'produce a seeded multi-region operation into Kafka (history, then optionally live)',
-    usage:
-      'baton simulate [--seed N] [--tenant NAME] [--backfill-hours N] [--follow]\n' +
-      '  --seed N            the same seed gives the same tickets and event ids (default 42)\n' +
-      '  --tenant NAME       tenant the tickets belong to (default demo)\n' +
-      '  --backfill-hours N  hours of history produced at once (default 336 = two weeks)\n' +
-      '  --follow            then keep producing events as their time comes, until Ctrl-C',
+    summary:
+      'produce a seeded multi-region operation (tickets, field jobs, roster, scenarios) into Kafka: history, then live or at a fixed rate',
+    usage: simulateUsage,
     async run(args, { config, logger }) {
       const { values } = parseArgs({ args, options: simulateOptions, strict: true });
+      if (values.rate !== undefined && values.follow)
+        throw new UsageError('--rate and --follow exclude each other');
       const { signal } = untilStopped();
       await simulate(values, config, logger, signal);
     },
@@ -264,38 +374,70 @@ export const commands: Record<string, Command> = {
       }
     },
   },
+  keys: {
+    summary: 'create API keys (hashed into the key file, printed once) and list them',
+    usage: keysUsage,
+    async run(args, { config }) {
+      try {
+        await keysCommand(args, config);
+      } catch (err) {
+        if (err instanceof KeysUsageError) throw new UsageError(err.message);
+        throw err;
+      }
+    },
+  },
   demo: {
     logFile: '.cache/logs/demo.log',
     summary: 'run everything on the local stack with simulated data, and print where to look',
     usage:
-      'baton demo [--seed N] [--backfill-hours N]\n' +
-      '  migrates, starts the ingest gateway, transforms and the API, backfills history and keeps\n' +
-      '  simulating until Ctrl-C',
+      'baton demo [--scenario NAME] [--seed N] [--weeks N] [--anchor ISO] [--scale X]\n' +
+      '  migrates, starts the ingest gateway, transforms and the API, backfills --weeks of history\n' +
+      '  (default 3) with --scenario (default apac-backlog: the APAC backlog outgrows its headcount),\n' +
+      '  keeps simulating in real time until Ctrl-C, and creates a read API key to try the API with.\n' +
+      '  Running it again resumes: the same seed and anchor re-send the same events, which change\n' +
+      "  nothing. Scenarios and the other options: 'baton simulate --help'",
     async run(args, { config, logger }) {
       const { values } = parseArgs({ args, options: simulateOptions, strict: true });
+      const sim: SimulateValues = {
+        ...values,
+        scenario: args.some((a) => a.startsWith('--scenario')) ? values.scenario : 'apac-backlog',
+        ...(values.weeks === undefined && values['backfill-hours'] === undefined ? { weeks: '3' } : {}),
+        follow: true,
+        via: 'kafka',
+      };
+      const plan = parseSimulation(sim, Date.now());
       const { signal, stopped } = untilStopped();
+      // The API wants a key on every /v1 route: a read key in the configured key file, or in a
+      // key file of the demo's own.
+      const keyFile = config.API_KEYS_FILE ?? join(projectRoot, '.cache/demo-api-keys.json');
+      const key = config.API_KEYS_FILE
+        ? createApiKey(keyFile, { id: `demo-read-${Date.now().toString(36)}`, scopes: ['read'] }).key
+        : createDemoKeyFile(keyFile, ['read']).key;
+      const apiConfig = { ...config, API_KEYS_FILE: keyFile };
       await migrateDatabase(config, logger);
       const transforms = await startTransforms(config, logger);
       const gateway = await startGateway(config, logger);
-      const api = await startApi(config, logger);
+      const api = await startApi(apiConfig, logger);
       // One process here: the transforms own the metrics port, if any.
-      const simulation = simulate(
-        { ...values, follow: true },
-        { ...config, METRICS_PORT: 0 },
-        logger,
-        signal,
-      );
+      const simulation = simulate(sim, { ...config, METRICS_PORT: 0 }, logger, signal);
       const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
       const from = new Date(to.getTime() - 7 * 86_400_000);
+      const anchor = new Date(plan.generator.anchor).toISOString();
       const lines = [
         '',
-        'Baton is running.',
+        `Baton is running: scenario ${plan.generator.scenario} (${scenarioSummaries[plan.generator.scenario]}),`,
+        `seed ${plan.generator.seed}, tenant ${plan.generator.tenant}, story anchored at ${anchor}; history is backfilling.`,
         `  API              ${api.url}`,
-        `  health           ${api.url}/readyz`,
-        `  OpenAPI          ${api.url}/openapi.json`,
-        `  ingest gateway   ${gateway.url}/v1/events  (POST canonical events; vendor webhooks under /v1/webhooks/)`,
+        `  API docs         ${api.url}/docs`,
+        `  weekly review    ${api.url}/v1/reviews/weekly.html?region=APAC`,
         `  backlog (APAC)   ${api.url}/v1/metrics/backlog?region=APAC&interval=day&from=${from.toISOString()}&to=${to.toISOString()}`,
-        `  backlog (hourly) ${api.url}/v1/metrics/backlog?from=${new Date(to.getTime() - 86_400_000).toISOString()}&to=${to.toISOString()}`,
+        `  alerts           ${api.url}/v1/alerts?state=firing  (rules evaluated every ${config.ALERT_EVALUATION_INTERVAL_SECONDS} s)`,
+        `  health           ${api.url}/readyz`,
+        `  ingest gateway   ${gateway.url}/v1/events  (POST canonical events; vendor webhooks under /v1/webhooks/)`,
+        '  Grafana          http://127.0.0.1:3000  (with docker compose)',
+        `  read API key     ${key}   (in ${keyFile})`,
+        `  try              curl -H 'Authorization: Bearer ${key}' '${api.url}/v1/reviews/weekly.html?region=APAC' > review.html`,
+        `  resume later     npm run demo -- --anchor ${anchor}${args.length ? ` ${args.filter((a) => !a.startsWith('--anchor')).join(' ')}` : ''}`,
         `  logs             ${commands.demo!.logFile}`,
         'Press Ctrl-C to stop.',
         '',

@@ -32,6 +32,17 @@ export const configSchema = z.object({
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** How long /readyz waits for ClickHouse and for Kafka's metadata before calling each down. */
+  API_READY_TIMEOUT_MS: intFromEnv(2_000),
+  // API security (api/security.ts, docs/security.md). Key file: JSON list of hashed keys, written by
+  // `baton keys create`; without it every /v1 route answers 401. The ingest gateway reads it too.
+  API_KEYS_FILE: z.string().min(1).optional(),
+  /** Requests one API key may make per window before 429. */
+  API_RATE_LIMIT_MAX: intFromEnv(600),
+  API_RATE_LIMIT_WINDOW_SECONDS: intFromEnv(60),
+  API_BODY_LIMIT_BYTES: intFromEnv(1_048_576),
+  /** Browser origins allowed to call the API (CORS); unset = no CORS headers at all. */
+  API_CORS_ORIGINS: csv.optional(),
 
   // /metrics and /healthz of processes without an API of their own (transforms, simulator); 0 = off.
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -75,6 +86,15 @@ export const configSchema = z.object({
   SLA_SWEEP_PAGE_SIZE: intFromEnv(500),
   /** How often closed hours of the backlog rollup (backlog_hourly) are materialised / repaired. */
   BACKLOG_ROLLUP_INTERVAL_SECONDS: intFromEnv(60),
+  /** JSON targets of the weekly regional review (api/review/targets.ts); built-in defaults otherwise. */
+  REVIEW_TARGETS_FILE: z.string().min(1).optional(),
+
+  // Alert evaluator (transforms/alerts): rules and receivers as JSON files (built-in demo rules and
+  // no receivers otherwise). Run it in one transform instance only, or each notifies on its own.
+  ALERTS_ENABLED: z.stringbool().default(true),
+  ALERT_RULES_FILE: z.string().min(1).optional(),
+  ALERT_RECEIVERS_FILE: z.string().min(1).optional(),
+  ALERT_EVALUATION_INTERVAL_SECONDS: intFromEnv(60),
 
   TRANSFORM_GROUP_ID: z.string().min(1).default('baton-transforms'),
   /** Most bytes a transform fetches per partition at once: bounds a batch's size and memory. */

@@ -217,3 +217,49 @@ export function createMessageBus(
     },
   };
 }
+
+export interface KafkaProbe {
+  /** Resolves when a broker answered a metadata request within the timeout; rejects otherwise. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A cheap reachability check for readiness probes: one admin connection, kept between checks,
+ * asking for the cluster's metadata with no retries, bounded by `timeoutMs`. Silent: a probe
+ * that fails is reported by its caller, not logged once per attempt by the client.
+ */
+export function createKafkaProbe(
+  config: Pick<Config, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>,
+  timeoutMs: number,
+): KafkaProbe {
+  const kafka = new Kafka({
+    clientId: `${config.KAFKA_CLIENT_ID}-probe`,
+    brokers: config.KAFKA_BROKERS,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  return {
+    async check() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([admin.connect().then(() => admin.describeCluster()), timeout]);
+      } catch (err) {
+        // A half-open connection would make the next check wait again: start it afresh.
+        await admin.disconnect().catch(() => undefined);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await admin.disconnect();
+    },
+  };
+}

@@ -28,6 +28,10 @@ export const redactedPaths = [
   '*.secret',
   'token',
   '*.token',
+  // alert receivers (transforms/alerts/receivers.ts): SMTP passwords; URLs and headers are never logged
+  'pass',
+  '*.pass',
+  '*.smtp.pass',
 ];
 
 /** JSON logs to stdout, or to `file` (appended) when given. */

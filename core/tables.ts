@@ -14,6 +14,8 @@ export const tables = {
   backlogHourly: 'backlog_hourly',
   backlogDirty: 'backlog_dirty',
   backlogWatermark: 'backlog_watermark',
+  alerts: 'alerts',
+  agentShifts: 'agent_shifts',
 } as const;
 
 export type TableName = (typeof tables)[keyof typeof tables];

@@ -7,6 +7,8 @@ export const topicRegistry = {
   fieldJobEvents: { base: 'baton.field-job-events', version: 1, partitions: 6 },
   rosterEvents: { base: 'baton.roster-events', version: 1, partitions: 3 },
   deadLetter: { base: 'baton.dead-letter', version: 1, partitions: 1 },
+  // Every alert state transition, keyed by the alert's fingerprint (transforms/alerts).
+  alerts: { base: 'baton.alerts', version: 1, partitions: 1 },
 } as const;
 
 export type TopicKey = keyof typeof topicRegistry;

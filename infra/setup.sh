@@ -13,6 +13,8 @@ KAFKA_POM="${SCRIPT_DIR}/kafka/pom.xml"
 KAFKA_LIBS="${CACHE_DIR}/kafka/libs"
 CH_REQUIREMENTS="${SCRIPT_DIR}/clickhouse/requirements.txt"
 CH_VENV="${CACHE_DIR}/chdb-venv"
+ST_REQUIREMENTS="${SCRIPT_DIR}/schemathesis/requirements.txt"
+ST_VENV="${CACHE_DIR}/schemathesis-venv"
 
 MIN_JAVA=17
 MIN_PYTHON="3.10"
@@ -29,6 +31,8 @@ Prepares this checkout for `bash infra/stack.sh up` and the tests:
   - npm run build     every time (TypeScript -> dist/)
   - Kafka jars        mvn dependency:copy-dependencies of infra/kafka/pom.xml -> .cache/kafka/libs
   - ClickHouse engine Python venv .cache/chdb-venv with infra/clickhouse/requirements.txt
+  - Chromium          /usr/bin/chromium for the page tests (apt-get install chromium when root)
+  - API fuzzer       Python venv .cache/schemathesis-venv with infra/schemathesis/requirements.txt
 
 Steps whose inputs did not change since the last run are skipped (stamps in .cache/stamps/;
 delete that directory to force everything).
@@ -296,6 +300,44 @@ step_clickhouse() {
   say "clickhouse engine ... ok (chdb ${chdb_version:-?})"
 }
 
+step_schemathesis() {
+  if [[ ! -f "${ST_REQUIREMENTS}" ]]; then
+    say "api fuzzer ... skipped (${ST_REQUIREMENTS#"${REPO_ROOT}/"} not found)"
+    return 0
+  fi
+  local key
+  key="$(inputs_hash "${ST_REQUIREMENTS}" "python $(python_version)")"
+  if stamp_ok schemathesis "${key}" && [[ -x "${ST_VENV}/bin/schemathesis" ]]; then
+    say "api fuzzer ... ok (unchanged)"
+    return 0
+  fi
+  say "api fuzzer ... creating ${ST_VENV#"${REPO_ROOT}/"} and installing requirements"
+  if [[ ! -x "${ST_VENV}/bin/python" ]]; then
+    rm -rf "${ST_VENV}"
+    run_quiet "python3 -m venv" python3 -m venv "${ST_VENV}"
+  fi
+  run_quiet "pip install" "${ST_VENV}/bin/python" -m pip install --disable-pip-version-check -q \
+    -r "${ST_REQUIREMENTS}"
+  stamp_write schemathesis "${key}"
+  say "api fuzzer ... ok ($("${ST_VENV}/bin/schemathesis" --version 2>/dev/null || echo schemathesis))"
+}
+
+# The page tests open the API's HTML in headless Chromium (puppeteer-core drives the system one).
+step_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    say "chromium ... ok (/usr/bin/chromium)"
+    return 0
+  fi
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "chromium ... installing with apt-get"
+    run_quiet "apt-get update" apt-get update
+    run_quiet "apt-get install chromium" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+    say "chromium ... ok (/usr/bin/chromium)"
+    return 0
+  fi
+  say "chromium ... missing: the page tests need /usr/bin/chromium (as root: apt-get update && apt-get install -y chromium); they fail until it is there"
+}
+
 main() {
   local started=${SECONDS}
   mkdir -p "${CACHE_DIR}" "${STAMP_DIR}"
@@ -308,6 +350,8 @@ main() {
   step_build
   step_kafka
   step_clickhouse
+  step_schemathesis
+  step_chromium
   say "done in $((SECONDS - started))s"
 }
 

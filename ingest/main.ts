@@ -15,7 +15,8 @@ export interface RunningGateway {
 /** Starts the ingest gateway. It starts even when Kafka is down, and answers 503 until it is back. */
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
   const log = logger.child({ component: 'ingest' });
-  if (!config.INGEST_API_KEYS?.length) log.warn('INGEST_API_KEYS is not set: POST /v1/events accepts anyone');
+  if (!config.INGEST_API_KEYS?.length && !config.API_KEYS_FILE)
+    log.warn('neither INGEST_API_KEYS nor API_KEYS_FILE is set: POST /v1/events accepts anyone');
   const bus = createMessageBus(config, log, { retries: 2 });
   await bus
     .ensureTopics(allTopics(config))

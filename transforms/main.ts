@@ -5,8 +5,10 @@ import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { tables } from '../core/tables.js';
 import { allTopics, type TopicKey, topicName } from '../core/topics.js';
+import { type Alerting, loadAlertingSettings, startAlerting } from './alerts/index.js';
 import { startBacklogRollup } from './backlog/materialise.js';
 import { fieldJobFamily, fieldJobProjections } from './field/family.js';
+import { linkDispatchesToTickets } from './field/ticket-link.js';
 import {
   type EntityEvent,
   type EntityFamily,
@@ -20,6 +22,8 @@ import { loadSlaSettings } from './sla/settings.js';
 import { startSlaSweep } from './sla/sweep.js';
 
 export interface RunningTransforms {
+  /** The alert evaluator and its notifier; null when ALERTS_ENABLED is false. */
+  alerts: Alerting | null;
   stop(): Promise<void>;
 }
 
@@ -37,6 +41,7 @@ export async function startTransforms(
   const log = logger.child({ component: 'transforms' });
   // Read first: a bad policies or calendars file stops the start with its exact error.
   const sla = loadSlaSettings(config);
+  const alertSettings = config.ALERTS_ENABLED ? loadAlertingSettings(config) : null;
   const metrics = createPipelineMetrics('baton-transforms');
   const metricsServer =
     config.METRICS_PORT > 0
@@ -58,6 +63,7 @@ export async function startTransforms(
     topic: TopicKey,
     eventsTable: string,
     beforeStore?: (events: readonly E[]) => Promise<void>,
+    afterStore?: (histories: readonly (readonly E[])[], events: readonly E[]) => Promise<void>,
   ): Promise<RunningConsumer> => {
     const transform = new HistoryTransform({
       family,
@@ -68,6 +74,7 @@ export async function startTransforms(
       logger: log,
       now: options.now,
       beforeStore,
+      afterStore,
     });
     return bus.runConsumer({
       groupId: `${config.TRANSFORM_GROUP_ID}.${name}`,
@@ -97,7 +104,16 @@ export async function startTransforms(
       (events) => markBacklogDirty(ch, events),
     ),
     await runFamily('roster', rosterFamily, rosterProjections, 'rosterEvents', tables.rosterEvents),
-    await runFamily('field', fieldJobFamily, fieldJobProjections, 'fieldJobEvents', tables.fieldJobEvents),
+    // A dispatch of a job linked to a ticket is written to the ticket's topic: a handover pickup.
+    await runFamily(
+      'field',
+      fieldJobFamily,
+      fieldJobProjections,
+      'fieldJobEvents',
+      tables.fieldJobEvents,
+      undefined,
+      linkDispatchesToTickets(deadLetters, topicName(config, 'ticketEvents')),
+    ),
   ];
   const slaSweep = startSlaSweep({
     ch,
@@ -113,9 +129,18 @@ export async function startTransforms(
     intervalSeconds: config.BACKLOG_ROLLUP_INTERVAL_SECONDS,
     now: options.now,
   });
+  const alerts = alertSettings
+    ? startAlerting(
+        config,
+        { ch, producer: await bus.createProducer(), logger: log, now: options.now },
+        alertSettings,
+      )
+    : null;
   log.info('transforms running');
   return {
+    alerts,
     async stop() {
+      await alerts?.stop();
       await slaSweep.stop();
       await backlogRollup.stop();
       for (const c of consumers) await c.stop();

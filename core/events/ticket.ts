@@ -89,6 +89,16 @@ export const ticketEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('ticket.reopened') }),
   z.object({ ...base, type: z.literal('ticket.closed') }),
   z.object({ ...base, type: z.literal('ticket.cancelled') }),
+  // A field job linked to the ticket was dispatched. The field transform writes it to the ticket's
+  // topic (id derived from the job event's, so a re-emission is the same event), which lets the
+  // ticket's own history see the dispatch as a pickup; a source may send it directly too.
+  z.object({
+    ...base,
+    type: z.literal('ticket.field_dispatched'),
+    jobId: identifier,
+    engineer: identifier,
+    team: dimension.optional(),
+  }),
 ]);
 
 export type TicketEvent = z.infer<typeof ticketEventSchema>;

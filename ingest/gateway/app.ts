@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
+import { type ApiKeyIdentity, type ApiKeyStore, apiKeyStore, hasScope } from '../../core/api-keys.js';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { SourceMapping } from '../../core/mapping.js';
@@ -46,20 +47,39 @@ export class HttpError extends Error {
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-/** Checks `Authorization: Bearer <key>` or `X-API-Key` against the configured ingest keys. */
-export function ingestKeyCheck(keys: readonly string[] | undefined): (req: FastifyRequest) => void {
+/**
+ * Checks `Authorization: Bearer <key>` or `X-API-Key` against the configured ingest keys
+ * (INGEST_API_KEYS) and the keys of API_KEYS_FILE that hold the `ingest` scope.
+ */
+export function ingestKeyCheck(
+  keys: readonly string[] | undefined,
+  store?: ApiKeyStore,
+): (req: FastifyRequest) => ApiKeyIdentity | undefined {
   const hashes = (keys ?? []).map(sha256);
   return (req) => {
-    if (hashes.length === 0) return;
+    // Open only when no keys of either kind are configured (the start-up log warns).
+    if (hashes.length === 0 && !store) return undefined;
     const header = req.headers.authorization;
     const given = header?.startsWith('Bearer ') ? header.slice(7) : req.headers['x-api-key'];
     if (typeof given !== 'string' || given.length === 0) {
       throw new HttpError(401, 'unauthorized', 'an ingest API key is required (Authorization: Bearer <key>)');
     }
     const digest = sha256(given);
-    if (!hashes.some((h) => timingSafeEqual(h, digest))) {
-      throw new HttpError(401, 'unauthorized', 'the API key is not valid for ingest');
+    if (hashes.some((h) => timingSafeEqual(h, digest))) return undefined;
+    const key = store?.lookup(given);
+    if (!key) throw new HttpError(401, 'unauthorized', 'the API key is not valid for ingest');
+    if (!hasScope(key, 'ingest')) {
+      throw new HttpError(403, 'forbidden', 'this API key lacks the "ingest" scope');
     }
+    // An event's region is only known once it is assigned, so a region limit cannot be enforced here.
+    if (key.regions) {
+      throw new HttpError(
+        403,
+        'forbidden',
+        'a region-restricted API key cannot ingest; restrict it by tenant',
+      );
+    }
+    return key;
   };
 }
 
@@ -130,7 +150,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   await app.register(eventsRoute, {
     sink: deps.sink,
     maxBatch: config.INGEST_MAX_BATCH,
-    checkKey: ingestKeyCheck(config.INGEST_API_KEYS),
+    checkKey: ingestKeyCheck(
+      config.INGEST_API_KEYS,
+      config.API_KEYS_FILE
+        ? apiKeyStore(config.API_KEYS_FILE, {
+            onReloadError: (err) =>
+              deps.logger.error({ err }, 'the API key file is invalid; previous keys stay'),
+          })
+        : undefined,
+    ),
     recent: new RecentIds(),
     metrics,
   });

@@ -8,6 +8,7 @@ import type { EventProducer, MessageBus } from '../../core/kafka.js';
 import { topicName } from '../../core/topics.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
 import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
+import { readKey } from '../helpers/api-keys.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { referenceBacklog } from '../helpers/reference-backlog.js';
 import { eventually } from '../helpers/services.js';
@@ -31,6 +32,7 @@ let config: Config;
 let bus: MessageBus;
 let producer: EventProducer;
 let api: RunningApi;
+let apiHeaders: Record<string, string>;
 
 let pipeline: TestPipeline;
 
@@ -38,7 +40,9 @@ beforeAll(async () => {
   pipeline = await startPipeline('e2e');
   ({ config, bus } = pipeline);
   producer = await bus.createProducer();
-  api = await startApi(config, pipeline.logger);
+  const key = readKey(config);
+  apiHeaders = key.headers;
+  api = await startApi(key.config, pipeline.logger);
 });
 
 afterAll(async () => {
@@ -47,7 +51,9 @@ afterAll(async () => {
 });
 
 async function backlog(query: Record<string, string>): Promise<BacklogResponse> {
-  const res = await fetch(`${api.url}/v1/metrics/backlog?${new URLSearchParams(query)}`);
+  const res = await fetch(`${api.url}/v1/metrics/backlog?${new URLSearchParams(query)}`, {
+    headers: apiHeaders,
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as BacklogResponse;
 }

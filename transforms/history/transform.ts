@@ -64,6 +64,13 @@ export interface HistoryTransformOptions<E extends EntityEvent> {
    * a periodic job must recompute); a failure fails the batch, which is then redone.
    */
   beforeStore?: (events: readonly E[]) => Promise<void>;
+  /**
+   * Called with the full histories of the entities the batch touched and the batch's events, after
+   * every row of the batch was stored and before the batch counts as done (e.g. to write events
+   * another family derives from these); a failure fails the batch, which is then redone, so what
+   * it writes must be idempotent.
+   */
+  afterStore?: (histories: readonly (readonly E[])[], events: readonly E[]) => Promise<void>;
 }
 
 export interface BatchResult {
@@ -140,6 +147,7 @@ export class HistoryTransform<E extends EntityEvent> {
       }
       rowsWritten[projection.table] = rows.length;
     }
+    if (events.length > 0 && this.opts.afterStore) await this.opts.afterStore([...touched.values()], events);
     return {
       events: events.length,
       deadLettered: deadLetters.length,

@@ -39,6 +39,7 @@ const typeOrder: Record<TicketEvent['type'], number> = {
   'ticket.status_changed': 4,
   'ticket.commented': 5,
   'ticket.scope_changed': 5,
+  'ticket.field_dispatched': 5,
   'ticket.reopened': 6,
   'ticket.resolved': 7,
   'ticket.closed': 8,
@@ -139,6 +140,7 @@ export function computeBacklogHistory(events: readonly TicketEvent[]): TicketBac
       case 'ticket.escalated':
       case 'ticket.commented':
       case 'ticket.scope_changed':
+      case 'ticket.field_dispatched':
         break;
     }
   }

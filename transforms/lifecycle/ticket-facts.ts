@@ -22,8 +22,9 @@ import { type Escalation, EscalationTracker } from './escalations.js';
 //   resolved (states only someone working the ticket sets; open/new are queue states, closed and
 //   cancelled are often administrative), or a resolution; a comment whose team is the receiving
 //   team, or with no team by the agent it assigned. The handover's own assignment is the sender's
-//   act, so an agent named in it is not a pickup. Field-job dispatch is not seen here (job events
-//   are another family) and does not count yet.
+//   act, so an agent named in it is not a pickup. A field job dispatched for the ticket
+//   (`ticket.field_dispatched`, written to the ticket's topic by the field transform) naming the
+//   receiving team or no team is a pickup too.
 // - A handover not picked up ends as `handed_on` (the ticket moved on first), `ended` (closed or
 //   cancelled first) or stays `pending` (`until` = null): its age is the reader's now − `at`.
 // - Latency is wall time and business time in the receiving region's calendar (unmapped region:
@@ -39,7 +40,7 @@ export interface OwnerSegment {
 }
 
 export type HandoverOutcome = 'picked_up' | 'pending' | 'handed_on' | 'ended';
-export type PickupKind = 'agent_assigned' | 'status' | 'resolved' | 'comment';
+export type PickupKind = 'agent_assigned' | 'status' | 'resolved' | 'comment' | 'dispatch';
 
 export interface Handover {
   at: number;
@@ -68,6 +69,8 @@ export interface TicketFacts {
   createdAt: number;
   customer: string;
   priority: string;
+  /** From the creation ('' when the source gave none): what the ticket is about. */
+  category: string;
   createdRegion: string;
   firstTeam: string;
   firstRegion: string;
@@ -81,6 +84,8 @@ export interface TicketFacts {
   resolvedAt: number | null;
   resolvedTeam: string;
   resolvedRegion: string;
+  /** The agent holding the ticket at its first resolution ('' when none was named). */
+  resolvedAgent: string;
   lastResolvedAt: number | null;
   closedAt: number | null;
   cancelledAt: number | null;
@@ -252,6 +257,13 @@ export function computeTicketFacts(
           [respondedAt, responseKind] = [at, 'comment'];
         break;
       }
+      case 'ticket.field_dispatched': {
+        // A dispatch is the owning team's act unless it names another team (e.g. a dispatch
+        // desk acting on its own).
+        const o = currentOwner();
+        if (o && (e.team === undefined || e.team === o.team)) endWait(at, 'picked_up', 'dispatch');
+        break;
+      }
       case 'ticket.scope_changed':
         break;
     }
@@ -267,6 +279,7 @@ export function computeTicketFacts(
     createdAt: Date.parse(created.occurredAt),
     customer: created.customer,
     priority,
+    category: created.category ?? '',
     createdRegion: created.region,
     firstTeam: first?.team ?? '',
     firstRegion: first?.region ?? created.region,
@@ -279,6 +292,7 @@ export function computeTicketFacts(
     resolvedAt,
     resolvedTeam: resolvedAt === null ? '' : (resolved?.team ?? ''),
     resolvedRegion: resolvedAt === null ? '' : (resolved?.region ?? created.region),
+    resolvedAgent: resolvedAt === null ? '' : (resolved?.agent ?? ''),
     lastResolvedAt,
     closedAt,
     cancelledAt,

@@ -3,6 +3,7 @@ import { tables } from '../../core/tables.js';
 import { type EntityFamily, entitiesWithEventsIn, type Projection } from '../history/transform.js';
 import { computeMembership } from './membership.js';
 import { parseRosterMessage } from './parse.js';
+import { shiftsProjection } from './shifts.js';
 import { insertRosterEvents, loadRosterHistories, membershipRow } from './sink.js';
 
 export const rosterFamily: EntityFamily<RosterEvent> = {
@@ -23,4 +24,4 @@ export const membershipProjection: Projection<RosterEvent> = {
 };
 
 /** Every table derived per agent from its roster history; each is rewritten when the history grows. */
-export const rosterProjections: Projection<RosterEvent>[] = [membershipProjection];
+export const rosterProjections: Projection<RosterEvent>[] = [membershipProjection, shiftsProjection];

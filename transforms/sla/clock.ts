@@ -203,6 +203,7 @@ function timeline(
       case 'ticket.priority_changed':
       case 'ticket.escalated':
       case 'ticket.scope_changed':
+      case 'ticket.field_dispatched':
         break;
     }
     if (responded === null && (stop === 'resolved' || stop === 'closed')) {

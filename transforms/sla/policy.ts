@@ -20,6 +20,11 @@ export const slaPolicySchema = z.object({
   /** A calendar id, or `owner`: the calendar of whichever region owns the ticket, segment by segment. */
   calendar: z.string().min(1),
   pauseOnHoldReasons: z.array(holdReasonSchema).default(['customer', 'vendor']),
+  /**
+   * Longest wait between two public updates of an open ticket, in business hours of the policy's
+   * calendar (update staleness); when absent, the default of the ticket's priority.
+   */
+  updateIntervalBusinessHours: z.number().positive().max(10_000).optional(),
 });
 
 export type SlaPolicy = z.output<typeof slaPolicySchema>;
@@ -69,6 +74,22 @@ export function matchPolicy(policies: readonly SlaPolicy[], ticket: TicketAttrib
     if (!best || specificity(p) > specificity(best)) best = p;
   }
   return best;
+}
+
+/**
+ * Update interval when a policy sets none, in business hours: a critical ticket (usually on a
+ * 24x7 calendar) hears every hour, a low one every two business days of 10 h.
+ */
+export const defaultUpdateIntervalHours: Readonly<Record<Priority, number>> = {
+  critical: 1,
+  high: 4,
+  medium: 10,
+  low: 20,
+};
+
+/** The update interval of a ticket under a policy, in whole milliseconds. */
+export function updateIntervalMs(policy: SlaPolicy, priority: Priority): number {
+  return Math.round((policy.updateIntervalBusinessHours ?? defaultUpdateIntervalHours[priority]) * 3_600_000);
 }
 
 const MINUTE = 60;

@@ -1,10 +1,11 @@
 import { toClickHouseTime } from '../../core/clickhouse.js';
-import type { TicketEvent } from '../../core/events/ticket.js';
+import type { Priority, TicketEvent } from '../../core/events/ticket.js';
 import { tables } from '../../core/tables.js';
 import type { Projection } from '../history/transform.js';
 import { orderEvents } from '../lifecycle/backlog-periods.js';
 import { type ClockSummary, type RiskLevel, type SlaClock, slaForTicket } from './clock.js';
 import type { SlaSettings } from './settings.js';
+import { computeUpdateClock, type UpdateClock } from './update.js';
 
 // The ticket_sla row of one ticket as of an instant (sql/migrations/0007_ticket_sla.sql).
 
@@ -76,6 +77,24 @@ function ticketRisk(clock: SlaClock): { risk: RiskLevel; dueAt: number | null } 
   return { risk, dueAt };
 }
 
+function updateClockOf(
+  history: readonly TicketEvent[],
+  clock: SlaClock,
+  settings: SlaSettings,
+  priority: Priority,
+  region: string,
+  asOf: number,
+): UpdateClock | null {
+  const policy = settings.policies.find((p) => p.id === clock.policyId);
+  if (!policy) return null;
+  const current =
+    policy.calendar === 'owner'
+      ? settings.calendars.forRegion(region)
+      : settings.calendars.byId(policy.calendar);
+  if (!current) return null; // the SLA clock itself would have failed on this calendar
+  return computeUpdateClock(history, clock, policy, priority, settings.calendars, current, asOf);
+}
+
 /** The ticket_sla row of a history as of `asOf`, or null until its creation is known. */
 export function slaRow(
   history: readonly TicketEvent[],
@@ -92,6 +111,7 @@ export function slaRow(
     if (e.type === 'ticket.priority_changed' && Date.parse(e.occurredAt) <= asOf) priority = e.priority;
   const owner = ownerAt(ordered, asOf);
   const { risk, dueAt } = ticketRisk(clock);
+  const update = updateClockOf(history, clock, settings, priority, owner.region, asOf);
   const res = clock.resolution;
   return {
     tenant: clock.tenant,
@@ -107,6 +127,10 @@ export function slaRow(
     priority,
     created_at: toClickHouseTime(clock.createdAt),
     responded_at: time(clock.respondedAt),
+    last_update_at: time(update?.lastUpdateAt ?? null),
+    last_update_kind: update?.lastUpdateKind ?? '',
+    update_interval_seconds: update === null ? 0 : Math.round(update.intervalSeconds),
+    update_due_at: time(update?.dueAt ?? null),
     risk,
     risk_rank: riskRank(risk),
     due_at: time(dueAt),

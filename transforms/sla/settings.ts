@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   type CalendarLookup,
   calendarLookup,
-  calendarSetSchema,
   defaultCalendars,
   defaultRegionCalendars,
 } from '../../core/calendar.js';
+import { calendarsFileSchema } from '../../core/calendar-file.js';
 import type { Config } from '../../core/config.js';
 import { fieldProblems } from '../../core/events/common.js';
 import { defaultSlaPolicies, type SlaPolicy, slaPolicySetSchema } from './policy.js';
@@ -20,31 +20,7 @@ export interface SlaSettings {
   calendars: CalendarLookup;
 }
 
-/**
- * The calendars file: `{ "calendars": [...], "regions": { "APAC": "apac-sgp" }, "fallbackCalendar": "24x7" }`.
- * `regions` maps an owning region to its calendar (for `owner` policies); a region missing from
- * it gets `fallbackCalendar`, or makes the clock fail when there is none.
- */
-export const calendarsFileSchema = z
-  .object({
-    calendars: calendarSetSchema,
-    regions: z.record(z.string().min(1), z.string().min(1)).default({}),
-    fallbackCalendar: z.string().min(1).optional(),
-  })
-  .strict()
-  .superRefine((file, ctx) => {
-    const ids = new Set(file.calendars.map((c) => c.id));
-    for (const [region, id] of Object.entries(file.regions)) {
-      if (!ids.has(id))
-        ctx.addIssue({ code: 'custom', path: ['regions', region], message: `unknown calendar ${id}` });
-    }
-    if (file.fallbackCalendar !== undefined && !ids.has(file.fallbackCalendar))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fallbackCalendar'],
-        message: `unknown calendar ${file.fallbackCalendar}`,
-      });
-  });
+export { calendarsFileSchema };
 
 export class SlaSettingsError extends Error {
   override readonly name = 'SlaSettingsError';

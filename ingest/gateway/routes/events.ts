@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ApiKeyIdentity } from '../../../core/api-keys.js';
 import {
   type CanonicalEvent,
   type FieldProblem,
@@ -24,12 +25,13 @@ interface Rejection {
 export const eventsRoute: FastifyPluginAsync<{
   sink: EventSink;
   maxBatch: number;
-  checkKey: (req: FastifyRequest) => void;
+  /** Refuses the request (throws) or returns the key's identity, whose tenant restriction applies per event. */
+  checkKey: (req: FastifyRequest) => ApiKeyIdentity | undefined;
   recent: RecentIds;
   metrics: PipelineMetrics;
 }> = async (app, { sink, maxBatch, checkKey, recent, metrics }) => {
   app.post('/v1/events', async (req, reply) => {
-    checkKey(req);
+    const key = checkKey(req);
     const body = req.body as unknown;
     const items = Array.isArray(body)
       ? body
@@ -65,6 +67,17 @@ export const eventsRoute: FastifyPluginAsync<{
           index,
           ...(typeof eventId === 'string' ? { eventId } : {}),
           problems: fieldProblems(parsed.error, `${prefix}[${index}]`),
+        });
+      } else if (key?.tenants && !key.tenants.includes(parsed.data.tenant)) {
+        rejected.push({
+          index,
+          eventId: parsed.data.eventId,
+          problems: [
+            {
+              path: `${prefix}[${index}].tenant`,
+              message: `this API key may only write tenants ${key.tenants.map((t) => `"${t}"`).join(', ')}`,
+            },
+          ],
         });
       } else if (recent.has(parsed.data.eventId) || seen.has(parsed.data.eventId)) {
         duplicates++;

@@ -1,0 +1,100 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { toClickHouseTime } from '../../core/clickhouse.js';
+import type { RouteOptions } from '../app.js';
+import { dimension, instant, queryRows, scopeFields } from './shared.js';
+
+const querySchema = z.object({
+  ...scopeFields,
+  team: dimension.optional().describe('Only this team: its tickets and its roster members'),
+  at: instant.optional().describe('End of the window (default: now)'),
+  window: z
+    .enum(['7', '28'])
+    .default('7')
+    .describe('Window length in days: the design defines growth over 7 and 28 days'),
+});
+
+const nullableNumber = z.number().nullable();
+
+const regionSchema = z.object({
+  region: z.string(),
+  backlogStart: z.number().int(),
+  backlogEnd: z.number().int(),
+  backlogGrowthPct: z.number().describe('(B(end) - B(start)) / max(B(start), 1), in %'),
+  headcountStart: z.number(),
+  headcountEnd: z.number(),
+  headcountGrowthPct: nullableNumber.describe('In %; 0 when H is 0 at both ends, null when it rises from 0'),
+  loadStart: nullableNumber.describe('B / H at the start, null when H = 0'),
+  loadEnd: nullableNumber.describe('B / H at the end, null when H = 0'),
+  gapPp: nullableNumber.describe('backlog growth - headcount growth, in percentage points'),
+});
+
+const responseSchema = z.object({
+  windowStart: z.string(),
+  windowEnd: z.string(),
+  windowDays: z.number().int(),
+  regions: z.array(regionSchema),
+});
+
+const rowSchema = z.object({
+  region: z.string(),
+  backlog_start: z.number(),
+  backlog_end: z.number(),
+  backlog_growth_pct: z.number(),
+  headcount_start: z.number(),
+  headcount_end: z.number(),
+  headcount_growth_pct: nullableNumber,
+  load_start: nullableNumber,
+  load_end: nullableNumber,
+  gap_pp: nullableNumber,
+});
+
+export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) => {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/v1/metrics/backlog-vs-headcount',
+    {
+      schema: {
+        summary: 'Backlog growth against headcount growth per region',
+        description:
+          'Per region over the window of 7 or 28 days ending at `at`: backlog B and headcount H (FTE of active roster members) at the start and the end, the growth of each, the load B / H, and the gap = backlog growth - headcount growth in percentage points. A positive gap means the backlog outpaces the people working it. B and H at an instant are the state once every event before it happened.',
+        querystring: querySchema,
+        response: { 200: responseSchema },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const at = q.at ?? new Date();
+      const windowDays = Number(q.window);
+      const rows = await queryRows(
+        ch,
+        'backlog-vs-headcount',
+        {
+          tenant: q.tenant ?? '',
+          region: q.region ?? '',
+          team: q.team ?? '',
+          at: toClickHouseTime(at),
+          window_days: windowDays,
+        },
+        rowSchema,
+      );
+      return {
+        windowStart: new Date(at.getTime() - windowDays * 86_400_000).toISOString(),
+        windowEnd: at.toISOString(),
+        windowDays,
+        regions: rows.map((r) => ({
+          region: r.region,
+          backlogStart: r.backlog_start,
+          backlogEnd: r.backlog_end,
+          backlogGrowthPct: r.backlog_growth_pct,
+          headcountStart: r.headcount_start,
+          headcountEnd: r.headcount_end,
+          headcountGrowthPct: r.headcount_growth_pct,
+          loadStart: r.load_start,
+          loadEnd: r.load_end,
+          gapPp: r.gap_pp,
+        })),
+      };
+    },
+  );
+};

@@ -1,0 +1,120 @@
+-- Coverage gap per region and hour of the week in the time zone {tz} (docs/metrics.md, "Coverage
+-- gap"), over [{from}, {to}) (both on a quarter hour). Hour of week 0 = Monday 00:00-01:00 local.
+-- Every IANA offset in use is a multiple of 15 minutes, so each quarter hour of the window lies in
+-- exactly one local hour: the window is cut into quarter hours, each mapped to its local hour of
+-- week. That makes DST exact: a local hour skipped in spring occurs once less, the repeated hour in
+-- autumn once more.
+--   hours            = how long that local hour of week lasted inside the window (exposure)
+--   inflow           = tickets created or reopened in it (ticket_lifecycle periods)
+--   avg_inflow       = inflow / hours
+--   avg_on_shift     = agent-seconds on shift in it / (hours * 3600): the time-weighted number of
+--                      people on shift (agent_shifts; an agent's overlapping shifts are merged)
+--   agents           = distinct agents on shift at some point of it
+--   inflow_per_head  = avg_inflow / avg_on_shift (NULL when nobody was on shift)
+--   gap              = 'uncovered' (inflow and nobody on shift), 'overloaded' (inflow per head
+--                      above {max_inflow_per_head}) or ''.
+-- {regions} empty = all regions; {exclude_regions} are left out (regions shown in another zone).
+WITH
+    {from:DateTime64(3, 'UTC')} AS from_ts,
+    {to:DateTime64(3, 'UTC')} AS to_ts,
+    toInt64(900000) AS quarter_ms,
+    toInt64(intDiv(dateDiff('millisecond', from_ts, to_ts), quarter_ms)) AS quarter_count,
+    quarters AS
+    (
+        SELECT
+            q,
+            from_ts + toIntervalMillisecond(q * quarter_ms) AS q_start,
+            (toDayOfWeek(toTimeZone(q_start, {tz:String})) - 1) * 24 + toHour(toTimeZone(q_start, {tz:String})) AS how
+        FROM (SELECT arrayJoin(range(quarter_count)) AS q)
+    ),
+    exposure AS
+    (
+        SELECT how, count() / 4 AS hours
+        FROM quarters
+        GROUP BY how
+    ),
+    inflow AS
+    (
+        SELECT
+            iv_region AS region,
+            (toDayOfWeek(toTimeZone(iv_opened_at, {tz:String})) - 1) * 24 + toHour(toTimeZone(iv_opened_at, {tz:String})) AS how,
+            count() AS inflow
+        FROM ticket_lifecycle FINAL
+        ARRAY JOIN iv_region, iv_opened_at, iv_open_kind
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND (empty({regions:Array(String)}) OR has({regions:Array(String)}, iv_region))
+          AND NOT has({exclude_regions:Array(String)}, iv_region)
+          AND iv_open_kind IN ('created', 'reopened')
+          AND iv_opened_at >= from_ts
+          AND iv_opened_at < from_ts + toIntervalMillisecond(quarter_count * quarter_ms)
+        GROUP BY region, how
+    ),
+    shifts AS
+    (
+        SELECT
+            agent_id,
+            s_region AS region,
+            greatest(s_start, from_ts) AS s_from,
+            least(s_end, from_ts + toIntervalMillisecond(quarter_count * quarter_ms)) AS s_to
+        FROM agent_shifts FINAL
+        ARRAY JOIN s_region, s_start, s_end
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND (empty({regions:Array(String)}) OR has({regions:Array(String)}, s_region))
+          AND NOT has({exclude_regions:Array(String)}, s_region)
+          AND s_start < from_ts + toIntervalMillisecond(quarter_count * quarter_ms)
+          AND s_end > from_ts
+    ),
+    shift_quarters AS
+    (
+        SELECT
+            agent_id,
+            region,
+            q,
+            dateDiff('millisecond', greatest(s_from, from_ts + toIntervalMillisecond(q * quarter_ms)),
+                     least(s_to, from_ts + toIntervalMillisecond((q + 1) * quarter_ms))) AS overlap_ms
+        FROM shifts
+        ARRAY JOIN range(
+            toInt64(intDiv(dateDiff('millisecond', from_ts, s_from), quarter_ms)),
+            toInt64(intDiv(dateDiff('millisecond', from_ts, s_to) + quarter_ms - 1, quarter_ms))
+        ) AS q
+    ),
+    on_shift AS
+    (
+        SELECT sq.region AS region, qs.how AS how, sum(sq.overlap_ms) AS agent_ms, uniqExact(sq.agent_id) AS agents
+        FROM shift_quarters AS sq
+        INNER JOIN quarters AS qs ON qs.q = sq.q
+        WHERE sq.overlap_ms > 0
+        GROUP BY region, how
+    ),
+    grid AS
+    (
+        SELECT r.region AS region, e.how AS how, e.hours AS hours
+        FROM
+        (
+            SELECT region FROM inflow
+            UNION DISTINCT SELECT region FROM on_shift
+            UNION DISTINCT SELECT arrayJoin({regions:Array(String)}) AS region
+        ) AS r
+        CROSS JOIN exposure AS e
+        WHERE NOT has({exclude_regions:Array(String)}, r.region)
+    )
+SELECT
+    g.region AS region,
+    toUInt8(g.how) AS hour_of_week,
+    toUInt8(intDiv(g.how, 24) + 1) AS weekday,
+    toUInt8(g.how % 24) AS hour,
+    toFloat64(g.hours) AS hours,
+    toUInt64(i.inflow) AS inflow,
+    toFloat64(i.inflow / g.hours) AS avg_inflow,
+    toFloat64(s.agent_ms / (g.hours * 3600000)) AS avg_on_shift,
+    toUInt64(s.agents) AS agents,
+    if(s.agent_ms > 0, toNullable(toFloat64(avg_inflow / avg_on_shift)), NULL) AS inflow_per_head,
+    multiIf(
+        i.inflow > 0 AND s.agent_ms = 0, 'uncovered',
+        s.agent_ms > 0 AND avg_inflow / avg_on_shift > {max_inflow_per_head:Float64}, 'overloaded',
+        ''
+    ) AS gap
+FROM grid AS g
+LEFT JOIN inflow AS i ON i.region = g.region AND i.how = g.how
+LEFT JOIN on_shift AS s ON s.region = g.region AND s.how = g.how
+ORDER BY region, hour_of_week
