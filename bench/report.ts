@@ -100,7 +100,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     '## API under load (20 concurrent clients)',
     '',
-    `${n(r.api.seeded.events)} stored events (${n(r.api.seeded.tickets)} tickets) over a year, seeded in ${round(r.api.seeded.seconds)} s; API peak RSS ${n(r.api.peakRssBytes / MiB)} MiB.`,
+    `${n(r.api.seeded.events)} stored events (${n(r.api.seeded.tickets)} tickets) over a year in ${r.api.seeded.tenants} tenant(s) — one computed by the transforms' projections, the others copies of it made inside ClickHouse — seeded in ${round(r.api.seeded.seconds)} s; API peak RSS ${n(r.api.peakRssBytes / MiB)} MiB. Requests name no tenant (every stored event is in scope) except the drill-down.`,
     '',
     '| endpoint | requests/s | p50 | p99 | errors | non-2xx |',
     '|---|---:|---:|---:|---:|---:|',

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createDemoKeyFile } from '../core/api-keys.js';
 import { apiEndpoints, sampleTicketIds } from './endpoints.js';
 import { loadEndpoints, startApiProcess } from './lib/api-load.js';
 import { benchEnvironment } from './lib/environment.js';
@@ -129,8 +130,11 @@ async function main() {
   );
   const apiEnv = await benchEnvironment('api');
   const to = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  // Up to 500k events are computed by the projections; the rest are copies under other tenants.
+  const computed = Math.min(storedEvents, 500_000);
   const seeded = await seedHistory(apiEnv, {
-    events: storedEvents,
+    events: computed,
+    clones: Math.max(0, Math.round(storedEvents / computed) - 1),
     days: 365,
     to,
     tenant: 'bench',
@@ -139,12 +143,19 @@ async function main() {
   });
   process.stderr.write('\n');
   const port = await freePort();
-  const api = await startApiProcess(apiEnv, port);
+  mkdirSync(values.out, { recursive: true });
+  const { key, file: keysFile } = createDemoKeyFile(join(values.out, 'bench-api-keys.json'), ['read']);
+  // The per-key rate limit would answer most of the load with 429: lifted for the measurement.
+  const api = await startApiProcess(apiEnv, port, {
+    API_KEYS_FILE: keysFile,
+    API_RATE_LIMIT_MAX: '1000000000',
+  });
   const tickets = await sampleTicketIds(apiEnv, 200);
   const endpoints = apiEndpoints(to, tickets);
   const latency = await loadEndpoints(`http://127.0.0.1:${port}`, endpoints, {
     connections: 20,
     seconds: apiSeconds,
+    headers: { authorization: `Bearer ${key}` },
   });
   const apiUsage = await api.stop();
   await apiEnv.close();

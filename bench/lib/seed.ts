@@ -21,6 +21,8 @@ export interface SeedResult {
   to: number;
   seconds: number;
   rollupSeconds: number;
+  tenants: number;
+  cloneSeconds: number;
 }
 
 /** Stores entities' events and every derived row, as the transforms would, without Kafka in between. */
@@ -62,6 +64,8 @@ export async function seedHistory(
     to: number;
     tenant: string;
     logger: Logger;
+    /** Copies of the tenant's rows under other tenant names, made inside ClickHouse. */
+    clones?: number;
     onProgress?: (done: number) => void;
   },
 ): Promise<SeedResult> {
@@ -116,6 +120,13 @@ export async function seedHistory(
     await storeWithRows(env, ticketFamily, projections, batch, opts.to);
     opts.onProgress?.(events);
   }
+  let copies = 0;
+  const cloneStarted = performance.now();
+  if (opts.clones && opts.clones > 0) {
+    copies = opts.clones;
+    await cloneTenant(env, opts.tenant, copies);
+  }
+  const cloneSeconds = (performance.now() - cloneStarted) / 1000;
   const rollupStarted = performance.now();
   const rollup = startBacklogRollup({
     ch: env.ch,
@@ -126,11 +137,33 @@ export async function seedHistory(
   await rollup.materialiseOnce();
   await rollup.stop();
   return {
-    events,
-    tickets,
+    events: events * (copies + 1),
+    tickets: tickets * (copies + 1),
+    tenants: copies + 1,
+    cloneSeconds,
     from,
     to: opts.to,
     seconds: (performance.now() - started) / 1000,
     rollupSeconds: (performance.now() - rollupStarted) / 1000,
   };
+}
+
+/**
+ * Copies every row of one tenant, in every table that has a tenant column, under `copies` other
+ * tenant names (`<tenant>-1` ...), server-side: a large stored history without computing it again.
+ */
+async function cloneTenant(env: BenchEnvironment, tenant: string, copies: number): Promise<void> {
+  const rs = await env.ch.query({
+    query: `SELECT table FROM system.columns
+            WHERE database = currentDatabase() AND name = 'tenant'
+              AND table IN (SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree')`,
+    format: 'JSONEachRow',
+  });
+  for (const { table } of await rs.json<{ table: string }>()) {
+    await env.ch.command({
+      query: `INSERT INTO ${table} SELECT t.* REPLACE (concat(t.tenant, '-', toString(n.number)) AS tenant)
+              FROM ${table} AS t CROSS JOIN numbers(1, {copies:UInt32}) AS n WHERE t.tenant = {tenant:String}`,
+      query_params: { copies, tenant },
+    });
+  }
 }
