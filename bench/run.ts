@@ -8,10 +8,18 @@ import { apiEndpoints, sampleTicketIds } from './endpoints.js';
 import { loadEndpoints, startApiProcess } from './lib/api-load.js';
 import { benchEnvironment } from './lib/environment.js';
 import { BenchEventSource, meanMessageBytes, openTicketEvents } from './lib/events.js';
-import { drain, type RateStep, rawClickHouse, rawKafka, soakAtRate, waitForDrain } from './lib/measure.js';
+import {
+  drain,
+  type RateStep,
+  rawClickHouse,
+  rawKafka,
+  soakAtRate,
+  waitForDrain,
+  warmUp,
+} from './lib/measure.js';
 import { startBaton } from './lib/process.js';
 import { seedHistory } from './lib/seed.js';
-import { round, sleep } from './lib/stats.js';
+import { round } from './lib/stats.js';
 import { type BenchReport, renderMarkdown } from './report.js';
 
 const usage = `Usage: npm run bench -- [options]
@@ -104,7 +112,7 @@ async function main() {
   log(`soak ladder: ${rates.join(', ')} events/s, ${soakSeconds} s each`);
   const soakEnv = await benchEnvironment('soak');
   const transforms = [startBaton('transforms', ['transforms'], soakEnv.config)];
-  await sleep(5_000); // group join
+  await warmUp(soakEnv);
   const ladder: RateStep[] = [];
   for (const rate of rates) {
     const step = await soakAtRate(soakEnv, source, transforms, rate, soakSeconds, true);

@@ -265,14 +265,19 @@ export async function soakAtRate(
   const usage: ProcessUsage[] = transforms.map((p) => p.sample());
   const secondHalf = lagPoints.filter(([t]) => t >= elapsed / 2);
   const lagSlope = slope(secondHalf);
+  const lastQuarter = lagPoints.filter(([t]) => t >= (elapsed * 3) / 4).map(([, l]) => l);
+  const lastQuarterMean = lastQuarter.reduce((a, b) => a + b, 0) / Math.max(lastQuarter.length, 1);
   const cpu = usage.reduce((s, u, i) => s + u.cpuSeconds - before[i]!, 0);
   return {
     targetPerSecond: perSecond,
     producedPerSecond: sent / Math.min(elapsed, seconds + 1),
     lagSlopePerSecond: lagSlope,
     maxLag: Math.max(0, ...lagPoints.map(([, l]) => l)),
-    // Bounded: lag grows by less than 5 % of what is produced, and the producer kept the rate.
-    bounded: lagSlope < 0.05 * perSecond && sent >= 0.9 * perSecond * seconds,
+    // Bounded: the producer kept the rate, and the lag either stays under one second of input at
+    // the end of the soak (commits are per batch, so small lags jitter) or grows by less than 5 %
+    // of what is produced.
+    bounded:
+      sent >= 0.9 * perSecond * seconds && (lastQuarterMean < perSecond || lagSlope < 0.05 * perSecond),
     cpuSecondsPerEvent: cpu / Math.max(sent, 1),
     rssBytes: Math.max(...usage.map((u) => u.rssBytes)),
     ...(withFreshness
@@ -285,6 +290,42 @@ export async function soakAtRate(
         }
       : {}),
   };
+}
+
+/** Sends one ticket and waits until it can be read back: the transforms joined their group and run. */
+export async function warmUp(env: BenchEnvironment, timeoutMs = 120_000): Promise<number> {
+  const started = performance.now();
+  const producer = await env.bus.createProducer();
+  const at = new Date().toISOString();
+  await producer.send(env.topic('ticketEvents'), [
+    {
+      key: 'warm-up',
+      value: JSON.stringify({
+        eventId: 'bench:ticket:warm-up:0',
+        schemaVersion: 1,
+        source: 'bench',
+        tenant: 'bench-tracer',
+        ticketId: 'warm-up',
+        occurredAt: at,
+        receivedAt: at,
+        type: 'ticket.created',
+        customer: 'tracer',
+        region: 'EMEA',
+        priority: 'low',
+      }),
+    },
+  ]);
+  await producer.disconnect();
+  while (performance.now() - started < timeoutMs) {
+    const rs = await env.ch.query({
+      query:
+        "SELECT count() AS n FROM ticket_lifecycle WHERE tenant = 'bench-tracer' AND ticket_id = 'warm-up'",
+      format: 'JSONEachRow',
+    });
+    if (Number((await rs.json<{ n: string | number }>())[0]?.n ?? 0) > 0) return performance.now() - started;
+    await sleep(200);
+  }
+  throw new Error(`the transforms did not process a first event within ${timeoutMs / 1000} s`);
 }
 
 /** Waits until the transforms have caught up with everything produced (between soak steps). */
