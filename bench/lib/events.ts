@@ -44,16 +44,16 @@ export const meanMessageBytes = (events: readonly TicketEvent[]) =>
     ? 0
     : events.reduce((s, e) => s + Buffer.byteLength(JSON.stringify(e)), 0) / events.length;
 
-/** `n` tickets created and never resolved: what a transform holds when the backlog is huge. */
-export function openTicketEvents(
-  n: number,
-  tenant: string,
-  start = Date.parse('2026-01-05T00:00:00Z'),
-): TicketEvent[] {
+/**
+ * `n` tickets created over the last two weeks and never resolved: what a transform holds when the
+ * backlog is huge. (Their SLA clocks run from creation to now, so their age matters to the cost.)
+ */
+export function openTicketEvents(n: number, tenant: string, now = Date.now()): TicketEvent[] {
   const regions = ['APAC', 'EMEA', 'AMER'];
+  const span = 14 * 86_400_000;
   return Array.from({ length: n }, (_, i) => {
     const ticketId = `open-${i}`;
-    const at = new Date(start + i * 1_000).toISOString();
+    const at = new Date(now - span + Math.floor((i * span) / n)).toISOString();
     return {
       eventId: `bench:ticket:${ticketId}:0`,
       schemaVersion: 1,
