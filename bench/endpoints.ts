@@ -9,7 +9,7 @@ export function apiEndpoints(to: number, ticketIds: string[]): ApiEndpoint[] {
   const range = `from=${iso(to - 28 * DAY)}&to=${iso(to)}`;
   return [
     { name: 'backlog (daily, 28 days)', paths: [`/v1/metrics/backlog?${range}&interval=day`] },
-    { name: 'backlog vs headcount', paths: [`/v1/metrics/backlog-vs-headcount?at=${iso(to)}&window=7d`] },
+    { name: 'backlog vs headcount', paths: [`/v1/metrics/backlog-vs-headcount?at=${iso(to)}&window=7`] },
     { name: 'handovers', paths: [`/v1/metrics/handovers?${range}`] },
     { name: 'escalations', paths: [`/v1/metrics/escalations?${range}&interval=week`] },
     { name: 'sla', paths: [`/v1/metrics/sla?${range}`] },
