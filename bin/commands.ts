@@ -24,11 +24,11 @@ import {
 import { createEventSink } from '../ingest/sink.js';
 import { migrateDatabase } from '../sql/migrate.js';
 import { fieldJobFamily, fieldJobProjections } from '../transforms/field/family.js';
-import { ticketFamily, ticketProjections } from '../transforms/lifecycle/family.js';
 import { startTransforms } from '../transforms/main.js';
-import { replayFamily } from '../transforms/replay.js';
+import { replayFamily, replayTickets } from '../transforms/replay.js';
 import { rosterFamily, rosterProjections } from '../transforms/roster/family.js';
 import { loadSlaSettings } from '../transforms/sla/settings.js';
+import { DeadLettersUsageError, deadLettersCommand, deadLettersUsage } from './dead-letters.js';
 import { KeysUsageError, keysCommand, keysUsage } from './keys.js';
 
 export interface Command {
@@ -279,7 +279,7 @@ export const commands: Record<string, Command> = {
         process.stdout.write(`replayed ${r.entities} ${name}: ${JSON.stringify(r.rowsWritten)}\n`);
       try {
         const settings = loadSlaSettings(config);
-        report('tickets', await replayFamily(ch, ticketFamily, ticketProjections(settings), range, logger));
+        report('tickets', await replayTickets(ch, settings, range, logger));
         report('field jobs', await replayFamily(ch, fieldJobFamily, fieldJobProjections, range, logger));
         report('agents', await replayFamily(ch, rosterFamily, rosterProjections, range, logger));
       } finally {
@@ -382,6 +382,18 @@ export const commands: Record<string, Command> = {
         await keysCommand(args, config);
       } catch (err) {
         if (err instanceof KeysUsageError) throw new UsageError(err.message);
+        throw err;
+      }
+    },
+  },
+  'dead-letters': {
+    summary: 'list the dead-letter topic, and re-send dead letters to their topics after a fix',
+    usage: deadLettersUsage,
+    async run(args, { config, logger }) {
+      try {
+        await deadLettersCommand(args, config, logger);
+      } catch (err) {
+        if (err instanceof DeadLettersUsageError) throw new UsageError(err.message);
         throw err;
       }
     },

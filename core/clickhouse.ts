@@ -45,3 +45,28 @@ export function toClickHouseTime(ms: number | Date): string {
   const d = typeof ms === 'number' ? new Date(ms) : ms;
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
+
+/**
+ * Splits values bound for one array query parameter into groups whose URL-encoded size stays small.
+ * @clickhouse/client sends query parameters in the URL, and servers cap its length (ClickHouse's
+ * `http_max_uri_size`, the dev engine's HTTP adapter at 64 KiB): a batch of thousands of ids in
+ * one parameter is refused with HTTP 414, and a batch that always fails is redone for ever.
+ */
+export function chunkForUrlParameter(values: readonly string[], maxEncodedChars = 16_000): string[][] {
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const v of values) {
+    // Quotes and the comma encode to three characters each; other characters up to nine (UTF-8).
+    const cost = encodeURIComponent(v).length + 9;
+    if (chunk.length > 0 && size + cost > maxEncodedChars) {
+      chunks.push(chunk);
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(v);
+    size += cost;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}

@@ -86,6 +86,8 @@ export const configSchema = z.object({
   SLA_SWEEP_PAGE_SIZE: intFromEnv(500),
   /** How often closed hours of the backlog rollup (backlog_hourly) are materialised / repaired. */
   BACKLOG_ROLLUP_INTERVAL_SECONDS: intFromEnv(60),
+  /** How often the transforms sample consumer lag into pipeline_stats (and the baton_consumer_lag gauge). */
+  PIPELINE_STATS_INTERVAL_SECONDS: intFromEnv(30),
   /** JSON targets of the weekly regional review (api/review/targets.ts); built-in defaults otherwise. */
   REVIEW_TARGETS_FILE: z.string().min(1).optional(),
 

@@ -58,6 +58,15 @@ export interface MessageBus {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   /** The next offset to be written on each partition of a topic (its high watermark). */
   endOffsets(topic: string): Promise<Map<number, string>>;
+  /**
+   * Reads a topic from its start up to its end as of the call, in offset order per partition,
+   * without committing anything (a throw-away group, deleted afterwards). Rejects after `timeoutMs`.
+   */
+  readTopic(
+    topic: string,
+    onMessage: (message: IncomingMessage & { partition: number }) => void,
+    opts?: { timeoutMs?: number },
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -209,6 +218,57 @@ export function createMessageBus(
       await connectAdmin();
       const res = await admin.fetchTopicOffsets(topic);
       return new Map(res.map((p) => [p.partition, p.high]));
+    },
+
+    async readTopic(topic, onMessage, { timeoutMs = 60_000 } = {}) {
+      await connectAdmin();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      // The last offset to read on each partition that holds anything.
+      const pending = new Map<number, bigint>();
+      for (const p of offsets)
+        if (BigInt(p.high) > BigInt(p.low)) pending.set(p.partition, BigInt(p.high) - 1n);
+      if (pending.size === 0) return;
+      const groupId = `${config.KAFKA_CLIENT_ID}.reader.${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+      let finish: (err?: Error) => void = () => undefined;
+      const done = new Promise<void>((resolve, reject) => {
+        finish = (err) => (err ? reject(err) : resolve());
+      });
+      const timer = setTimeout(
+        () => finish(new Error(`reading ${topic} took longer than ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const last = pending.get(batch.partition);
+            if (last === undefined) return;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) > last) break;
+              onMessage({
+                partition: batch.partition,
+                key: m.key ? m.key.toString('utf8') : null,
+                value: m.value,
+                offset: m.offset,
+                timestamp: m.timestamp,
+                headers: headersToStrings(m.headers),
+              });
+            }
+            // lastOffset() counts records the client does not hand over (e.g. transaction markers).
+            if (BigInt(batch.lastOffset()) >= last || batch.messages.some((m) => BigInt(m.offset) >= last))
+              pending.delete(batch.partition);
+            if (pending.size === 0) finish();
+          },
+        });
+        await done;
+      } finally {
+        clearTimeout(timer);
+        await consumer.disconnect().catch(() => undefined);
+        await admin.deleteGroups([groupId]).catch(() => undefined);
+      }
     },
 
     async close() {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 // Prometheus metrics of one Baton process: its own registry, so tests running several pipelines
 // in one process do not mix their figures.
@@ -10,6 +10,8 @@ export interface PipelineMetrics {
   deadLettered: Counter<'topic'>;
   rowsWritten: Counter<'table'>;
   batchSeconds: Histogram<'step'>;
+  /** Set by the transforms' pipeline-stats job: the log end minus the group's committed offset. */
+  consumerLag: Gauge<'group' | 'topic' | 'partition'>;
 }
 
 export function createPipelineMetrics(service: string): PipelineMetrics {
@@ -41,6 +43,12 @@ export function createPipelineMetrics(service: string): PipelineMetrics {
       help: 'Time to make one consumed batch durable',
       labelNames: ['step'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'baton_consumer_lag',
+      help: 'Records on a partition not yet committed by a consumer group, at the last sample',
+      labelNames: ['group', 'topic', 'partition'],
       registers: [registry],
     }),
   };

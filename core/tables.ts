@@ -16,6 +16,8 @@ export const tables = {
   backlogWatermark: 'backlog_watermark',
   alerts: 'alerts',
   agentShifts: 'agent_shifts',
+  pipelineStats: 'pipeline_stats',
+  deadLetters: 'dead_letters',
 } as const;
 
 export type TableName = (typeof tables)[keyof typeof tables];

@@ -1,9 +1,12 @@
 import type { Config } from '../core/config.js';
-import type { DeadLetter } from '../core/dead-letter.js';
+import { type DeadLetter, sendDeadLetters } from '../core/dead-letter.js';
 import { type CanonicalEvent, entityKey, topicKeyOf } from '../core/events/index.js';
 import type { EventProducer, MessageBus } from '../core/kafka.js';
 import type { Logger } from '../core/logger.js';
 import { type TopicKey, topicName } from '../core/topics.js';
+
+/** Most bytes of records sent at once, below the broker's default `message.max.bytes` of 1 MiB. */
+const MAX_SEND_BYTES = 900_000;
 
 /** Kafka did not acknowledge a write: the caller should retry later (HTTP 503, exit code, ...). */
 export class KafkaUnavailableError extends Error {
@@ -35,8 +38,21 @@ export function createEventSink(
   const send = async (topic: string, messages: { key: string; value: string }[]) => {
     try {
       const p = await getProducer();
-      for (let i = 0; i < messages.length; i += chunkSize)
-        await p.send(topic, messages.slice(i, i + chunkSize));
+      for (let i = 0; i < messages.length; ) {
+        // Bounded by bytes too: the broker refuses a record batch over its limit (1 MiB by
+        // default), and one entity's events all go to one partition's batch.
+        let end = i;
+        let bytes = 0;
+        while (end < messages.length && end - i < chunkSize) {
+          const m = messages[end]!;
+          const size = Buffer.byteLength(m.value, 'utf8') + Buffer.byteLength(m.key, 'utf8') + 64;
+          if (end > i && bytes + size > MAX_SEND_BYTES) break;
+          bytes += size;
+          end++;
+        }
+        await p.send(topic, messages.slice(i, end));
+        i = end;
+      }
     } catch (err) {
       logger.warn({ err, topic }, 'kafka write failed');
       throw new KafkaUnavailableError(
@@ -58,10 +74,9 @@ export function createEventSink(
     },
     async deadLetter(letters) {
       if (letters.length === 0) return;
-      await send(
-        topicName(config, 'deadLetter'),
-        letters.map((d) => ({ key: d.origin.ref, value: JSON.stringify(d) })),
-      );
+      const topic = topicName(config, 'deadLetter');
+      // Grouped by size, not count: a few big letters would exceed the broker's batch limit.
+      await sendDeadLetters({ send: (_t, messages) => send(topic, messages) }, topic, letters);
     },
     async close() {
       if (producer) await (await producer.catch(() => null))?.disconnect();

@@ -17,6 +17,8 @@ import {
 } from './history/transform.js';
 import { markBacklogDirty } from './lifecycle/backlog-dirty.js';
 import { ticketFamily, ticketProjections } from './lifecycle/family.js';
+import type { PeriodicJob } from './periodic.js';
+import { type PartitionLag, type Subscription, startPipelineStats } from './pipeline-stats.js';
 import { rosterFamily, rosterProjections } from './roster/family.js';
 import { loadSlaSettings } from './sla/settings.js';
 import { startSlaSweep } from './sla/sweep.js';
@@ -24,6 +26,8 @@ import { startSlaSweep } from './sla/sweep.js';
 export interface RunningTransforms {
   /** The alert evaluator and its notifier; null when ALERTS_ENABLED is false. */
   alerts: Alerting | null;
+  /** Samples consumer lag into pipeline_stats; tests call `runOnce` instead of waiting. */
+  pipelineStats: PeriodicJob<PartitionLag[]>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +58,7 @@ export async function startTransforms(
   const ch = createClickHouse(config, { application: 'baton-transforms' });
   await bus.ensureTopics(allTopics(config));
   const deadLetters = await bus.createProducer();
+  const subscriptions: Subscription[] = [];
   // One consumer group per entity family: an entity's events share a partition, so its derived
   // rows are rebuilt in order from its whole history.
   const runFamily = async <E extends EntityEvent>(
@@ -76,8 +81,10 @@ export async function startTransforms(
       beforeStore,
       afterStore,
     });
+    const groupId = `${config.TRANSFORM_GROUP_ID}.${name}`;
+    subscriptions.push({ groupId, topic: topicName(config, topic) });
     return bus.runConsumer({
-      groupId: `${config.TRANSFORM_GROUP_ID}.${name}`,
+      groupId,
       topics: [topicName(config, topic)],
       fromBeginning: true,
       onAssignment: () => transform.forgetCachedHistories(),
@@ -129,6 +136,14 @@ export async function startTransforms(
     intervalSeconds: config.BACKLOG_ROLLUP_INTERVAL_SECONDS,
     now: options.now,
   });
+  const pipelineStats = startPipelineStats({
+    bus,
+    ch,
+    subscriptions,
+    gauge: metrics.consumerLag,
+    logger: log,
+    intervalSeconds: config.PIPELINE_STATS_INTERVAL_SECONDS,
+  });
   const alerts = alertSettings
     ? startAlerting(
         config,
@@ -139,8 +154,10 @@ export async function startTransforms(
   log.info('transforms running');
   return {
     alerts,
+    pipelineStats,
     async stop() {
       await alerts?.stop();
+      await pipelineStats.stop();
       await slaSweep.stop();
       await backlogRollup.stop();
       for (const c of consumers) await c.stop();

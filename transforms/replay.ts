@@ -1,6 +1,10 @@
-import type { ClickHouseClient } from '../core/clickhouse.js';
+import { type ClickHouseClient, chunkForUrlParameter } from '../core/clickhouse.js';
+import type { TicketEvent } from '../core/events/ticket.js';
 import type { Logger } from '../core/logger.js';
 import type { EntityEvent, EntityFamily, Projection } from './history/transform.js';
+import { markBacklogDirty } from './lifecycle/backlog-dirty.js';
+import { ticketFamily, ticketProjections } from './lifecycle/family.js';
+import type { SlaSettings } from './sla/settings.js';
 
 export interface ReplayRange {
   from: Date;
@@ -25,7 +29,12 @@ export async function replayFamily<E extends EntityEvent>(
   projections: Projection<E>[],
   range: ReplayRange,
   logger: Logger,
-  opts: { pageSize?: number; now?: () => number } = {},
+  opts: {
+    pageSize?: number;
+    now?: () => number;
+    /** Called with a page's whole histories before its rows are rewritten (e.g. backlog dirty markers). */
+    beforeStore?: (events: readonly E[]) => Promise<void>;
+  } = {},
 ): Promise<ReplayResult> {
   if (!family.entitiesWithEventsBetween)
     throw new Error(`the ${family.name} family cannot list its entities`);
@@ -39,8 +48,12 @@ export async function replayFamily<E extends EntityEvent>(
     for (const e of page) byTenant.set(e.tenant, [...(byTenant.get(e.tenant) ?? []), e.id]);
     const histories: E[][] = [];
     for (const [tenant, ids] of byTenant) {
-      for (const history of (await family.loadHistories(ch, tenant, ids)).values()) histories.push(history);
+      for (const chunk of chunkForUrlParameter(ids)) {
+        for (const history of (await family.loadHistories(ch, tenant, chunk)).values())
+          histories.push(history);
+      }
     }
+    if (opts.beforeStore) await opts.beforeStore(histories.flat());
     const ctx = { now: (opts.now ?? Date.now)() };
     for (const projection of projections) {
       const rows = histories.map((h) => projection.rowFor(h, ctx)).filter((r) => r !== null);
@@ -52,4 +65,21 @@ export async function replayFamily<E extends EntityEvent>(
     logger.info({ family: family.name, entities: result.entities }, 'replay progress');
   }
   return result;
+}
+
+/**
+ * Replays tickets. Rewritten periods may change any hour of a ticket's life, so the backlog rollup
+ * is told to recompute from each tenant's earliest replayed event on (its dirty markers).
+ */
+export function replayTickets(
+  ch: ClickHouseClient,
+  settings: SlaSettings,
+  range: ReplayRange,
+  logger: Logger,
+  opts: { pageSize?: number; now?: () => number } = {},
+): Promise<ReplayResult> {
+  return replayFamily<TicketEvent>(ch, ticketFamily, ticketProjections(settings), range, logger, {
+    ...opts,
+    beforeStore: (events) => markBacklogDirty(ch, events),
+  });
 }

@@ -9,10 +9,11 @@ import {
   thresholdOverride,
   unitOverride,
 } from './common.js';
-import { note, table, timeseries } from './panels.js';
+import { stat, table, timeseries } from './panels.js';
 
-// Pipeline Health: is data flowing from every source, how fresh is it, and are the transforms'
-// periodic jobs (hourly backlog rollup, SLA sweep) keeping up. Raw event tables collapse repeats
+// Pipeline Health: is data flowing from every source, how fresh is it, are the transforms and
+// their periodic jobs (hourly backlog rollup, SLA sweep, lag sampling) keeping up, and what was
+// dead-lettered. Raw event tables collapse repeats
 // on event_id only when parts merge, so counts use uniqExact(event_id).
 
 const rawEvents = (kind: string, table: string, entity: string) => `
@@ -80,22 +81,85 @@ const periodicJobsSql = `
   WHERE stopped = 0
     AND ${inVar('tenant', 'tenant')}
   GROUP BY tenant
+  UNION ALL
+  SELECT
+      'pipeline stats' AS job,
+      '' AS tenant,
+      max(sampled_at) AS covered_until,
+      dateDiff('second', max(sampled_at), now64(3)) AS behind_seconds
+  FROM pipeline_stats
+  HAVING count() > 0
   ORDER BY job, tenant`;
 
-const notStored = `
-**Dead letters** are not stored in ClickHouse: records that fail validation or mapping go to the
-Kafka topic \`baton.dead-letter.v1\` with the raw payload, the reason and its origin, and each
-process counts them in \`baton_dead_letters_total\` on its \`/metrics\` endpoint.
+// Consumer lag, sampled by the transforms into pipeline_stats. Within an interval each partition
+// counts once, at its worst sample (several transform instances may sample the same partition),
+// and a consumer's lag is the sum over its partitions.
+const lagOverTimeSql = `
+  SELECT
+      time,
+      concat(group_id, ' · ', topic) AS consumer,
+      toInt64(sum(partition_lag)) AS lag
+  FROM
+  (
+      SELECT
+          $__timeInterval(sampled_at) AS time,
+          group_id,
+          topic,
+          partition,
+          max(lag) AS partition_lag
+      FROM pipeline_stats
+      WHERE $__timeFilter(sampled_at)
+      GROUP BY time, group_id, topic, partition
+  )
+  GROUP BY time, consumer
+  ORDER BY time, consumer`;
 
-**Consumer lag** in offsets is not in ClickHouse either. The panel "Ingest → store delay" shows it
-in time. Offsets and the \`/metrics\` counters (events in, rows written, batch seconds) need a
-Prometheus datasource scraping each Baton process, which this deployment does not include yet.`;
+// The latest sample of each partition, like freshness against now rather than the range; a
+// consumer group no longer sampled within the hour before the newest sample is gone, not lagging.
+const lagNowSql = `
+  SELECT
+      concat(group_id, ' · ', topic) AS consumer,
+      toInt64(sum(partition_lag)) AS lag
+  FROM
+  (
+      SELECT group_id, topic, partition, argMax(lag, sampled_at) AS partition_lag
+      FROM pipeline_stats
+      WHERE sampled_at >= (SELECT max(sampled_at) FROM pipeline_stats) - INTERVAL 1 HOUR
+      GROUP BY group_id, topic, partition
+  )
+  GROUP BY consumer
+  ORDER BY consumer`;
+
+// Dead letters of the transforms, one row per record (FINAL collapses a redone batch's repeats).
+// They carry no trusted tenant, so the tenant filter does not apply.
+const deadLettersOverTimeSql = `
+  SELECT
+      $__timeInterval(dead_lettered_at) AS time,
+      concat(topic, ' · ', reason_kind) AS stream,
+      toUInt64(count()) AS dead_letters
+  FROM dead_letters FINAL
+  WHERE $__timeFilter(dead_lettered_at)
+  GROUP BY time, stream
+  ORDER BY time, stream`;
+
+const latestDeadLettersSql = `
+  SELECT
+      dead_lettered_at,
+      id AS origin,
+      family,
+      reason,
+      problems,
+      raw_preview
+  FROM dead_letters FINAL
+  WHERE $__timeFilter(dead_lettered_at)
+  ORDER BY dead_lettered_at DESC, origin
+  LIMIT 100`;
 
 export function pipelineHealth(): Dashboard {
   return new DashboardBuilder('Baton · Pipeline Health')
     .uid(dashboardUids.pipeline)
     .description(
-      'Events in per source, freshness, ingest-to-store delay and the periodic jobs of the transforms.',
+      'Events in per source, freshness, ingest-to-store delay, consumer lag, dead letters and the periodic jobs of the transforms.',
     )
     .tags([BATON_TAG, 'platform'])
     .time({ from: 'now-24h', to: 'now' })
@@ -140,7 +204,7 @@ export function pipelineHealth(): Dashboard {
       table({
         title: 'Periodic jobs',
         description:
-          'Hourly backlog rollup: hours materialised up to covered_until. SLA sweep: the oldest evaluation of an open ticket. behind_seconds against the ClickHouse clock.',
+          'Hourly backlog rollup: hours materialised up to covered_until. SLA sweep: the oldest evaluation of an open ticket. Pipeline stats: the latest consumer-lag sample (all tenants). behind_seconds against the ClickHouse clock.',
         sql: periodicJobsSql,
         width: 12,
       }).overrides([
@@ -148,6 +212,52 @@ export function pipelineHealth(): Dashboard {
         unitOverride('covered_until', 'dateTimeAsIso'),
       ]),
     )
-    .withPanel(note('Dead letters and consumer lag', notStored, 24, 5))
+    .withRow(new RowBuilder('Consumer lag'))
+    .withPanel(
+      stat({
+        title: 'Consumer lag now',
+        description:
+          'Records each transform consumer group has not committed yet, summed over the partitions of its topic, at the latest sample (all tenants).',
+        sql: lagNowSql,
+        field: 'lag',
+        unit: 'short',
+        thresholds: lowIsGood(1_000, 10_000),
+        width: 6,
+        height: 8,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Consumer lag',
+        description:
+          'Per consumer group and topic: the worst sample of each partition in the interval, summed over the partitions (all tenants).',
+        sql: lagOverTimeSql,
+        unit: 'short',
+        thresholds: lowIsGood(1_000, 10_000),
+        minInterval: '1m',
+        width: 18,
+      }),
+    )
+    .withRow(new RowBuilder('Dead letters'))
+    .withPanel(
+      timeseries({
+        title: 'Dead letters per topic and reason',
+        description:
+          'Records the transforms could not use, per source topic and kind of reason (all tenants: a broken record has no trusted tenant).',
+        sql: deadLettersOverTimeSql,
+        unit: 'short',
+        minInterval: '5m',
+        width: 12,
+      }),
+    )
+    .withPanel(
+      table({
+        title: 'Latest dead letters',
+        description:
+          'The latest 100 in the range: origin is topic/partition/offset of the record; the whole record is on the dead-letter topic.',
+        sql: latestDeadLettersSql,
+        width: 12,
+      }).overrides([unitOverride('dead_lettered_at', 'dateTimeAsIso')]),
+    )
     .build();
 }

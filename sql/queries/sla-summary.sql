@@ -1,5 +1,6 @@
 -- Resolution SLA of the tickets resolved in [{from}, {to}) per region and priority (the owner at
--- resolution): resolved (met + breached; cancelled tickets are neither), breached, breach rate,
+-- resolution): resolved (met + breached; a ticket cancelled within its target is neither, one
+-- cancelled after its due instant is breached), breached, breach rate,
 -- and how many of them breached their response target. Empty {tenant} / {region} mean all.
 SELECT
     region,

@@ -6,9 +6,8 @@ import { allTopics, topicName } from '../../core/topics.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
 import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import { migrateDatabase } from '../../sql/migrate.js';
-import { ticketFamily, ticketProjections } from '../../transforms/lifecycle/family.js';
 import { type RunningTransforms, startTransforms } from '../../transforms/main.js';
-import { replayFamily } from '../../transforms/replay.js';
+import { replayTickets } from '../../transforms/replay.js';
 import { loadSlaSettings } from '../../transforms/sla/settings.js';
 import { eventually, isolatedConfig, testLogger } from '../helpers/services.js';
 
@@ -77,13 +76,25 @@ describe('replay', () => {
     expect(await snapshot()).not.toEqual(clean);
 
     const logger = testLogger(config, 'replay');
-    const projections = ticketProjections(loadSlaSettings(config));
+    const settings = loadSlaSettings(config);
     const range = { from: new Date(from), to: new Date(to + 30 * 86_400_000), tenant: 'replay' };
-    const result = await replayFamily(ch, ticketFamily, projections, range, logger, { pageSize: 50 });
+    await ch.command({ query: 'TRUNCATE TABLE backlog_dirty' });
+    const result = await replayTickets(ch, settings, range, logger, { pageSize: 50 });
     expect(result.entities).toBe(tickets);
     expect(await snapshot()).toEqual(clean);
+    // The rollup is told to recompute from the earliest replayed event's hour on.
+    const earliest = Math.min(...events.map((e) => Date.parse(e.occurredAt)));
+    const markers = await (
+      await ch.query({
+        query: "SELECT min(from_hour) AS h FROM backlog_dirty WHERE tenant = 'replay'",
+        format: 'JSONEachRow',
+      })
+    ).json<{ h: string }>();
+    expect(markers[0]?.h).toBe(
+      new Date(Math.floor(earliest / 3_600_000) * 3_600_000).toISOString().slice(0, 19).replace('T', ' '),
+    );
 
-    await replayFamily(ch, ticketFamily, projections, range, logger, { pageSize: 50 });
+    await replayTickets(ch, settings, range, logger, { pageSize: 50 });
     expect(await snapshot()).toEqual(clean);
     await ch.close();
   });

@@ -9,6 +9,7 @@ import {
   type RosterEvent,
   type TicketEvent,
 } from '../../core/events/index.js';
+import { topicName } from '../../core/topics.js';
 import { ALL, type ExpandContext, expandPanelSql, type VariableState } from '../helpers/grafana-sql.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
@@ -26,6 +27,11 @@ const RECEIVED_AT = new Date().toISOString();
 const RANGE = { from: new Date('2026-02-23T00:00:00.000Z'), to: new Date(NOW) };
 
 const at = (s: string): string => new Date(`2026-${s}:00.000Z`).toISOString();
+// Records the ticket transform must dead-letter: not JSON, and JSON that is no ticket event.
+const POISON = [
+  { key: 'poison-1', value: '{not json' },
+  { key: 'poison-2', value: '{"hello":"world"}' },
+];
 
 // ---- scenario -----------------------------------------------------------------------------------
 // Calendars (demo set): APAC Singapore 00–10Z, EMEA London 08–18Z, AMER New York 13–23Z.
@@ -410,6 +416,10 @@ const expectedColumns: Record<string, Record<string, string[]>> = {
     ],
     'Ingest → store delay p95': ['time', 'family', 'p95_delay_seconds'],
     'Periodic jobs': ['job', 'tenant', 'covered_until', 'behind_seconds'],
+    'Consumer lag now': ['consumer', 'lag'],
+    'Consumer lag': ['time', 'consumer', 'lag'],
+    'Dead letters per topic and reason': ['time', 'stream', 'dead_letters'],
+    'Latest dead letters': ['dead_lettered_at', 'origin', 'family', 'reason', 'problems', 'raw_preview'],
   },
 };
 
@@ -502,9 +512,21 @@ beforeAll(async () => {
   ch = pipeline.ch;
   const all: CanonicalEvent[] = [...roster, ...tickets, ...jobs];
   await pipeline.sink.emit(all);
+  // Two poison records on the ticket topic, for the dead-letter panels.
+  const producer = await pipeline.bus.createProducer();
+  await producer.send(topicName(pipeline.config, 'ticketEvents'), POISON);
+  await producer.disconnect();
   // Ready when every entity has its derived row and the rollup has closed the hour before NOW
   // with the five tickets open then (T2, T4, T5, T6, T7).
-  const expected = { facts: 11, sla: 11, jobs: 5, agents: 7, roster: roster.length, open_at_noon: 5 };
+  const expected = {
+    facts: 11,
+    sla: 11,
+    jobs: 5,
+    agents: 7,
+    roster: roster.length,
+    open_at_noon: 5,
+    dead_letters: POISON.length,
+  };
   const state = await eventually(
     async () => {
       const [r] = await rows<Record<keyof typeof expected, number | string>>(`
@@ -514,7 +536,8 @@ beforeAll(async () => {
           (SELECT count() FROM field_job_facts FINAL) AS jobs,
           (SELECT count() FROM agent_membership FINAL) AS agents,
           (SELECT uniqExact(event_id) FROM roster_events) AS roster,
-          (SELECT sum(backlog) FROM backlog_hourly FINAL WHERE hour = toDateTime('2026-03-05 11:00:00', 'UTC')) AS open_at_noon`);
+          (SELECT sum(backlog) FROM backlog_hourly FINAL WHERE hour = toDateTime('2026-03-05 11:00:00', 'UTC')) AS open_at_noon,
+          (SELECT count() FROM dead_letters FINAL) AS dead_letters`);
       return Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
     },
     (r) => JSON.stringify(r) === JSON.stringify(expected),
@@ -522,7 +545,15 @@ beforeAll(async () => {
     500,
   );
   expect(state).toEqual(expected);
-}, 120_000);
+  // A lag sample once every consumer group has committed all it stored: 6 + 6 + 3 partitions, none behind.
+  const sample = await eventually(
+    () => pipeline.transforms.pipelineStats.runOnce(),
+    (s) => s.length === 15 && s.every((p) => p.lag === 0),
+    60_000,
+    500,
+  );
+  expect(sample.map((p) => p.lag)).toEqual(new Array(15).fill(0));
+}, 150_000);
 
 afterAll(async () => pipeline?.close());
 
@@ -637,6 +668,36 @@ const spotChecks: Record<string, (rows: Row[]) => void> = {
       { ticket_id: 'T4', risk: 'warning', percent_consumed: 87.5 },
       { ticket_id: 'T5', risk: 'watch', percent_consumed: 62.5 },
     ]),
+  'baton-pipeline-health / Consumer lag now': (rows) => {
+    const group = pipeline.config.TRANSFORM_GROUP_ID;
+    const topic = (key: 'ticketEvents' | 'fieldJobEvents' | 'rosterEvents') =>
+      topicName(pipeline.config, key);
+    expect(rows).toEqual([
+      { consumer: `${group}.field · ${topic('fieldJobEvents')}`, lag: 0 },
+      { consumer: `${group}.lifecycle · ${topic('ticketEvents')}`, lag: 0 },
+      { consumer: `${group}.roster · ${topic('rosterEvents')}`, lag: 0 },
+    ]);
+  },
+  'baton-pipeline-health / Dead letters per topic and reason': (rows) => {
+    const topic = topicName(pipeline.config, 'ticketEvents');
+    const perStream = new Map<string, number>();
+    for (const r of rows)
+      perStream.set(String(r.stream), (perStream.get(String(r.stream)) ?? 0) + Number(r.dead_letters));
+    expect(Object.fromEntries(perStream)).toEqual({
+      [`${topic} · invalid JSON`]: 1,
+      [`${topic} · not a canonical ticket event v1`]: 1,
+    });
+  },
+  'baton-pipeline-health / Latest dead letters': (rows) => {
+    const topic = topicName(pipeline.config, 'ticketEvents');
+    expect(rows).toHaveLength(2);
+    for (const r of rows)
+      expect(String(r.origin)).toMatch(new RegExp(`^${topic.replace(/\./g, '\\.')}/\\d+/\\d+$`));
+    expect(rows.map((r) => [r.family, String(r.reason).split(':')[0], r.raw_preview]).sort()).toEqual([
+      ['ticket', 'invalid JSON', '{not json'],
+      ['ticket', 'not a canonical ticket event v1', '{"hello":"world"}'],
+    ]);
+  },
   'baton-field-execution / Open jobs blocked on access or parts at the end of the range': (rows) =>
     // J4 since 03:05 → 12:00
     expect(pick(rows, ['job_id', 'block', 'blocked_seconds'])).toEqual([

@@ -24,7 +24,11 @@ export function eventMessageParser<S extends z.ZodType>(
     const parsed = schema.safeParse(json);
     if (!parsed.success) return dlq(`not a canonical ${family} event v1`, fieldProblems(parsed.error));
     const key = keyOf(parsed.data);
-    if (message.key !== null && message.key !== key) {
+    // Without the entity key a record may sit on another partition than the entity's other events,
+    // where another instance could rebuild the same entity concurrently from a partial history.
+    if (message.key === null)
+      return dlq(`record has no key; it must be the ${keyField} ${JSON.stringify(key)}`);
+    if (message.key !== key) {
       return dlq(`record key ${JSON.stringify(message.key)} is not the ${keyField} ${JSON.stringify(key)}`);
     }
     return ok(parsed.data);

@@ -1,10 +1,12 @@
 import type { ClickHouseClient } from '../../core/clickhouse.js';
-import { toClickHouseTime } from '../../core/clickhouse.js';
-import { type DeadLetter, deadLetter } from '../../core/dead-letter.js';
+import { chunkForUrlParameter, toClickHouseTime } from '../../core/clickhouse.js';
+import { type DeadLetter, deadLetter, REDRIVE_HEADER, sendDeadLetters } from '../../core/dead-letter.js';
 import type { EventProducer, IncomingMessage, PartitionBatch } from '../../core/kafka.js';
 import type { Logger } from '../../core/logger.js';
 import type { Outcome } from '../../core/outcome.js';
 import { readQuery } from '../../core/queries.js';
+import { tables } from '../../core/tables.js';
+import { deadLetterRow, type RecordPosition } from './dead-letter-rows.js';
 
 // The shape every stateful transform here shares: an entity's (ticket's, job's, agent's) results
 // are recomputed from its whole event history whenever an event of it arrives, and written as
@@ -101,30 +103,38 @@ export class HistoryTransform<E extends EntityEvent> {
     const { family } = this.opts;
     const events: E[] = [];
     const deadLetters: DeadLetter[] = [];
+    const positions: RecordPosition[] = [];
     for (const message of batch.messages) {
       const outcome = family.parse(message);
       if (outcome.kind === 'ok') events.push(outcome.value);
       else if (outcome.kind === 'dlq') {
+        const redriveOf = message.headers[REDRIVE_HEADER];
         deadLetters.push(
           deadLetter(
             {
               kind: 'kafka',
               ref: `${batch.topic}:${batch.partition}:${message.offset}`,
               source: family.name,
+              ...(redriveOf ? { redriveOf } : {}),
             },
             outcome.reason,
             message.value ?? '',
             outcome.problems,
           ),
         );
+        positions.push({ topic: batch.topic, partition: batch.partition, offset: message.offset });
       }
     }
 
     if (deadLetters.length > 0) {
-      await this.opts.deadLetters.send(
-        this.opts.deadLetterTopic,
-        deadLetters.map((d) => ({ key: d.origin.ref, value: JSON.stringify(d) })),
-      );
+      await sendDeadLetters(this.opts.deadLetters, this.opts.deadLetterTopic, deadLetters);
+      // Before the offsets are committed, like every row of the batch; keyed by the record's
+      // position, so a redone batch does not count its dead letters twice.
+      await this.opts.ch.insert({
+        table: tables.deadLetters,
+        format: 'JSONEachRow',
+        values: deadLetters.map((d, i) => deadLetterRow(d, positions[i]!)),
+      });
       this.opts.logger.warn(
         { count: deadLetters.length, first: deadLetters[0]?.reason },
         'dead-lettered records',
@@ -133,9 +143,9 @@ export class HistoryTransform<E extends EntityEvent> {
 
     if (events.length > 0 && this.opts.beforeStore) await this.opts.beforeStore(events);
     const touched = await this.historiesOf(events);
-    await family.storeEvents(this.opts.ch, events);
     const ctx: ProjectionContext = { now: (this.opts.now ?? Date.now)() };
     const rowsWritten: Record<string, number> = {};
+    const inserts: Promise<unknown>[] = [family.storeEvents(this.opts.ch, events)];
     for (const projection of this.opts.projections) {
       const rows: Record<string, unknown>[] = [];
       for (const history of touched.values()) {
@@ -143,10 +153,13 @@ export class HistoryTransform<E extends EntityEvent> {
         if (row) rows.push(row);
       }
       if (rows.length > 0) {
-        await this.opts.ch.insert({ table: projection.table, format: 'JSONEachRow', values: rows });
+        inserts.push(this.opts.ch.insert({ table: projection.table, format: 'JSONEachRow', values: rows }));
       }
       rowsWritten[projection.table] = rows.length;
     }
+    // The tables are independent and the batch counts as done only when every insert is
+    // acknowledged, so they go out together: one round trip of latency instead of one per table.
+    await Promise.all(inserts);
     if (events.length > 0 && this.opts.afterStore) await this.opts.afterStore([...touched.values()], events);
     return {
       events: events.length,
@@ -176,8 +189,10 @@ export class HistoryTransform<E extends EntityEvent> {
       }
     }
     for (const [tenant, ids] of missing) {
-      const stored = await family.loadHistories(this.opts.ch, tenant, [...ids]);
-      for (const [id, history] of stored) touched.set(keyOf(tenant, id), history);
+      for (const chunk of chunkForUrlParameter([...ids])) {
+        const stored = await family.loadHistories(this.opts.ch, tenant, chunk);
+        for (const [id, history] of stored) touched.set(keyOf(tenant, id), history);
+      }
     }
     for (const e of events) {
       const history = touched.get(keyOf(e.tenant, family.entityId(e)))!;

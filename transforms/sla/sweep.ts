@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '../../core/clickhouse.js';
+import { type ClickHouseClient, chunkForUrlParameter } from '../../core/clickhouse.js';
 import type { Logger } from '../../core/logger.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
@@ -57,9 +57,11 @@ export function startSlaSweep(opts: SlaSweepOptions): SlaSweep {
     for (const t of page) byTenant.set(t.tenant, [...(byTenant.get(t.tenant) ?? []), t.ticket_id]);
     const rows: Record<string, unknown>[] = [];
     for (const [tenant, ids] of byTenant) {
-      for (const history of (await loadTicketHistories(opts.ch, tenant, ids)).values()) {
-        const row = slaRow(history, opts.settings, asOf);
-        if (row) rows.push(row);
+      for (const chunk of chunkForUrlParameter(ids)) {
+        for (const history of (await loadTicketHistories(opts.ch, tenant, chunk)).values()) {
+          const row = slaRow(history, opts.settings, asOf);
+          if (row) rows.push(row);
+        }
       }
     }
     if (rows.length > 0)
