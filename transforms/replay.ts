@@ -1,7 +1,12 @@
-import { type ClickHouseClient, chunkForUrlParameter } from '../core/clickhouse.js';
+import type { ClickHouseClient } from '../core/clickhouse.js';
 import type { TicketEvent } from '../core/events/ticket.js';
 import type { Logger } from '../core/logger.js';
-import type { EntityEvent, EntityFamily, Projection } from './history/transform.js';
+import {
+  type EntityEvent,
+  type EntityFamily,
+  loadHistoriesInGroups,
+  type Projection,
+} from './history/transform.js';
 import { markBacklogDirty } from './lifecycle/backlog-dirty.js';
 import { ticketFamily, ticketProjections } from './lifecycle/family.js';
 import type { SlaSettings } from './sla/settings.js';
@@ -48,10 +53,7 @@ export async function replayFamily<E extends EntityEvent>(
     for (const e of page) byTenant.set(e.tenant, [...(byTenant.get(e.tenant) ?? []), e.id]);
     const histories: E[][] = [];
     for (const [tenant, ids] of byTenant) {
-      for (const chunk of chunkForUrlParameter(ids)) {
-        for (const history of (await family.loadHistories(ch, tenant, chunk)).values())
-          histories.push(history);
-      }
+      histories.push(...(await loadHistoriesInGroups(family.loadHistories, ch, tenant, ids)).values());
     }
     if (opts.beforeStore) await opts.beforeStore(histories.flat());
     const ctx = { now: (opts.now ?? Date.now)() };

@@ -54,18 +54,32 @@ export function openTicketEvents(n: number, tenant: string, now = Date.now()): T
   return Array.from({ length: n }, (_, i) => {
     const ticketId = `open-${i}`;
     const at = new Date(now - span + Math.floor((i * span) / n)).toISOString();
-    return {
-      eventId: `bench:ticket:${ticketId}:0`,
-      schemaVersion: 1,
-      source: 'bench',
-      tenant,
-      ticketId,
-      occurredAt: at,
-      receivedAt: at,
-      type: 'ticket.created',
+    return createdTicket(ticketId, tenant, at, {
       customer: `customer-${i % 50}`,
       region: regions[i % 3]!,
       priority: 'medium',
-    } as TicketEvent;
+    });
   });
+}
+
+/** A ticket.created event of the bench's own (tracers, warm-up, open tickets). */
+export function createdTicket(
+  ticketId: string,
+  tenant: string,
+  at: string,
+  fields: { customer?: string; region?: string; priority?: string } = {},
+): TicketEvent {
+  return {
+    eventId: `bench:ticket:${ticketId}:0`,
+    schemaVersion: 1,
+    source: 'bench',
+    tenant,
+    ticketId,
+    occurredAt: at,
+    receivedAt: at,
+    type: 'ticket.created',
+    customer: fields.customer ?? 'tracer',
+    region: fields.region ?? 'EMEA',
+    priority: fields.priority ?? 'low',
+  } as TicketEvent;
 }

@@ -2,7 +2,7 @@ import type { TicketEvent } from '../../core/events/ticket.js';
 import type { EventProducer } from '../../core/kafka.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
 import type { BenchEnvironment } from './environment.js';
-import type { BenchEventSource } from './events.js';
+import { type BenchEventSource, createdTicket } from './events.js';
 import { type BatonProcess, type ProcessUsage, startBaton } from './process.js';
 import { quantile, sleep } from './stats.js';
 
@@ -205,19 +205,7 @@ async function traceFreshness(
       await producer.send(topic, [
         {
           key: ticketId,
-          value: JSON.stringify({
-            eventId: `bench:ticket:${ticketId}:0`,
-            schemaVersion: 1,
-            source: 'bench',
-            tenant,
-            ticketId,
-            occurredAt: at,
-            receivedAt: at,
-            type: 'ticket.created',
-            customer: 'tracer',
-            region: 'EMEA',
-            priority: 'low',
-          }),
+          value: JSON.stringify(createdTicket(ticketId, tenant, at)),
         },
       ]);
       sentAt.set(ticketId, producedAt);
@@ -300,19 +288,7 @@ export async function warmUp(env: BenchEnvironment, timeoutMs = 120_000): Promis
   await producer.send(env.topic('ticketEvents'), [
     {
       key: 'warm-up',
-      value: JSON.stringify({
-        eventId: 'bench:ticket:warm-up:0',
-        schemaVersion: 1,
-        source: 'bench',
-        tenant: 'bench-tracer',
-        ticketId: 'warm-up',
-        occurredAt: at,
-        receivedAt: at,
-        type: 'ticket.created',
-        customer: 'tracer',
-        region: 'EMEA',
-        priority: 'low',
-      }),
+      value: JSON.stringify(createdTicket('warm-up', 'bench-tracer', at)),
     },
   ]);
   await producer.disconnect();

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TicketEvent } from '../../core/events/ticket.js';
-import { topicName } from '../../core/topics.js';
-import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import {
+  chaosEvents,
   chaosLong,
   chaosPipeline,
   childEnv,
@@ -21,6 +19,7 @@ import {
   spawnBaton,
   storedCount,
   type Tables,
+  ticketTopicSender,
   watchCommits,
 } from '../helpers/chaos.js';
 import { eventually } from '../helpers/services.js';
@@ -33,13 +32,7 @@ import { eventually } from '../helpers/services.js';
 const cleanups = cleanupList();
 afterAll(() => cleanups.run());
 
-const from = Date.parse('2026-05-04T00:00:00Z');
-const days = chaosLong ? 3 : 1;
-const events: TicketEvent[] = ticketsCreatedBetween(
-  { seed: 31, tenant: 'chaos-ch' },
-  from,
-  from + days * 86_400_000,
-);
+const events = chaosEvents(31, 'chaos-ch', '2026-05-04T00:00:00Z', chaosLong ? 3 : 1);
 const perSecond = 100;
 const outageMs = chaosLong ? 30_000 : 10_000;
 
@@ -66,16 +59,9 @@ describe('ClickHouse outage', () => {
       }),
       cleanups,
     );
-    const producer = await p.bus.createProducer();
-    const topic = topicName(p.config, 'ticketEvents');
+    const sender = await ticketTopicSender(p);
     const commits = watchCommits(p);
-    const drive = driveAtRate(events, perSecond, async (batch) => {
-      await producer.send(
-        topic,
-        batch.map((e) => ({ key: e.ticketId, value: JSON.stringify(e) })),
-      );
-      return true;
-    });
+    const drive = driveAtRate(events, perSecond, sender.send);
 
     await eventually(
       () => storedCount(p.ch),
@@ -108,7 +94,7 @@ describe('ClickHouse outage', () => {
     const recoveryMs = Date.now() - restoredAt;
 
     const acked = await drive.done;
-    await producer.disconnect();
+    await sender.close();
     await drained(p, acked.length, [transforms]);
     const watch = await commits.stop();
     expect(isAlive(transforms), `transforms exited:\n${transforms.output()}`).toBe(true);

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TicketEvent } from '../../core/events/ticket.js';
-import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import {
   answers,
+  chaosEvents,
   chaosLong,
   chaosPipeline,
   childEnv,
@@ -34,13 +33,7 @@ import { eventually } from '../helpers/services.js';
 const cleanups = cleanupList();
 afterAll(() => cleanups.run());
 
-const from = Date.parse('2026-05-11T00:00:00Z');
-const days = chaosLong ? 3 : 1;
-const events: TicketEvent[] = ticketsCreatedBetween(
-  { seed: 37, tenant: 'chaos-kafka' },
-  from,
-  from + days * 86_400_000,
-);
+const events = chaosEvents(37, 'chaos-kafka', '2026-05-11T00:00:00Z', chaosLong ? 3 : 1);
 const perSecond = chaosLong ? 60 : 50;
 const downMs = chaosLong ? 20_000 : 4_000;
 

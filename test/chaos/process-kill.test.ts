@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TicketEvent } from '../../core/events/ticket.js';
 import { seededRandom } from '../../core/random.js';
 import { topicName } from '../../core/topics.js';
-import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import { testApiKeys } from '../helpers/api-keys.js';
 import {
   answers,
   type BatonChild,
+  chaosEvents,
   chaosLong,
   chaosPipeline,
   childEnv,
@@ -37,13 +36,7 @@ import { eventually } from '../helpers/services.js';
 const cleanups = cleanupList();
 afterAll(() => cleanups.run());
 
-const from = Date.parse('2026-05-18T00:00:00Z');
-const days = chaosLong ? 3 : 1;
-const events: TicketEvent[] = ticketsCreatedBetween(
-  { seed: 41, tenant: 'chaos-kill' },
-  from,
-  from + days * 86_400_000,
-);
+const events = chaosEvents(41, 'chaos-kill', '2026-05-18T00:00:00Z', chaosLong ? 3 : 1);
 const perSecond = 50;
 const gatewayKills = chaosLong ? 6 : 2;
 const apiKills = chaosLong ? 4 : 2;

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TicketEvent } from '../../core/events/ticket.js';
-import { topicName } from '../../core/topics.js';
-import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import {
+  chaosEvents,
   chaosLong,
   chaosPipeline,
   childEnv,
@@ -19,6 +17,7 @@ import {
   reportScenario,
   spawnBaton,
   type Tables,
+  ticketTopicSender,
   watchCommits,
 } from '../helpers/chaos.js';
 import { eventually } from '../helpers/services.js';
@@ -30,13 +29,7 @@ import { eventually } from '../helpers/services.js';
 const cleanups = cleanupList();
 afterAll(() => cleanups.run());
 
-const from = Date.parse('2026-05-25T00:00:00Z');
-const days = chaosLong ? 3 : 1;
-const events: TicketEvent[] = ticketsCreatedBetween(
-  { seed: 43, tenant: 'chaos-rebalance' },
-  from,
-  from + days * 86_400_000,
-);
+const events = chaosEvents(43, 'chaos-rebalance', '2026-05-25T00:00:00Z', chaosLong ? 3 : 1);
 const perSecond = 60;
 
 describe('consumer-group rebalance', () => {
@@ -49,16 +42,9 @@ describe('consumer-group rebalance', () => {
     const p = await chaosPipeline('chaos_rebalance', cleanups);
     const env = childEnv(p.config, { TRANSFORM_FETCH_MAX_BYTES: '32768' });
     const first = spawnBaton('transforms', env, cleanups);
-    const producer = await p.bus.createProducer();
-    const topic = topicName(p.config, 'ticketEvents');
+    const sender = await ticketTopicSender(p);
     const commits = watchCommits(p);
-    const drive = driveAtRate(events, perSecond, async (batch) => {
-      await producer.send(
-        topic,
-        batch.map((e) => ({ key: e.ticketId, value: JSON.stringify(e) })),
-      );
-      return true;
-    });
+    const drive = driveAtRate(events, perSecond, sender.send);
     const at = (share: number) =>
       eventually(
         async () => drive.sent(),
@@ -78,7 +64,7 @@ describe('consumer-group rebalance', () => {
     const lagAtLeave = await lag(p);
 
     const acked = await drive.done;
-    await producer.disconnect();
+    await sender.close();
     await drained(p, acked.length, [second]);
     const drainedMs = Date.now() - leftAt;
     expect(isAlive(second), `the second instance exited:\n${second.output()}`).toBe(true);

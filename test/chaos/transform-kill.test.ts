@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TicketEvent } from '../../core/events/ticket.js';
 import { seededRandom } from '../../core/random.js';
-import { topicName } from '../../core/topics.js';
-import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import {
   type BatonChild,
+  chaosEvents,
   chaosLong,
   chaosPipeline,
   childEnv,
@@ -21,6 +19,7 @@ import {
   spawnBaton,
   storedCount,
   type Tables,
+  ticketTopicSender,
   watchCommits,
 } from '../helpers/chaos.js';
 import { eventually } from '../helpers/services.js';
@@ -32,12 +31,7 @@ import { eventually } from '../helpers/services.js';
 const cleanups = cleanupList();
 afterAll(() => cleanups.run());
 
-const from = Date.parse('2026-06-01T00:00:00Z');
-const events: TicketEvent[] = ticketsCreatedBetween(
-  { seed: 47, tenant: 'chaos-sigkill' },
-  from,
-  from + 86_400_000,
-);
+const events = chaosEvents(47, 'chaos-sigkill', '2026-06-01T00:00:00Z', 1);
 const perSecond = 150;
 const seeds = chaosLong ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : [1, 2];
 const killsPerSeed = chaosLong ? 5 : 2;
@@ -53,17 +47,10 @@ describe('transform SIGKILL at random points', () => {
       const p = await chaosPipeline(`chaos_sigkill_${seed}`, cleanups);
       // Small fetches make many small batches: a kill lands between or inside them.
       const env = childEnv(p.config, { TRANSFORM_FETCH_MAX_BYTES: '16384', LOG_LEVEL: 'warn' });
-      const producer = await p.bus.createProducer();
-      const topic = topicName(p.config, 'ticketEvents');
+      const sender = await ticketTopicSender(p);
       const commits = watchCommits(p);
       const rnd = seededRandom(seed);
-      const drive = driveAtRate(events, perSecond, async (batch) => {
-        await producer.send(
-          topic,
-          batch.map((e) => ({ key: e.ticketId, value: JSON.stringify(e) })),
-        );
-        return true;
-      });
+      const drive = driveAtRate(events, perSecond, sender.send);
       let child: BatonChild = spawnBaton('transforms', env, cleanups);
       const storedAtKill: number[] = [];
       for (let i = 0; i < killsPerSeed; i++) {
@@ -85,7 +72,7 @@ describe('transform SIGKILL at random points', () => {
         child = spawnBaton('transforms', env, cleanups);
       }
       const acked = await drive.done;
-      await producer.disconnect();
+      await sender.close();
       await drained(p, acked.length, [child]);
       const watch = await commits.stop();
       const figures = await ledger(p.ch, acked, events);

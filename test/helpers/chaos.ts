@@ -7,6 +7,7 @@ import type { TicketEvent } from '../../core/events/ticket.js';
 import { createMessageBus, type MessageBus } from '../../core/kafka.js';
 import { allTopics, topicName } from '../../core/topics.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
+import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import { migrateDatabase } from '../../sql/migrate.js';
 import { eventually, isolatedConfig, testLogger } from './services.js';
 
@@ -217,6 +218,27 @@ export async function sendTicketEvents(p: ChaosPipeline, events: readonly Ticket
   const producer = await p.bus.createProducer();
   await emitTicketEvents(producer, topicName(p.config, 'ticketEvents'), events, 500);
   await producer.disconnect();
+}
+
+/** A steady stream's events: the simulator's tickets created over `days` days from `fromIso`. */
+export function chaosEvents(seed: number, tenant: string, fromIso: string, days: number): TicketEvent[] {
+  const from = Date.parse(fromIso);
+  return ticketsCreatedBetween({ seed, tenant }, from, from + days * 86_400_000);
+}
+
+/** Sends driveAtRate's batches straight to the ticket topic (acks=all: sent means acknowledged). */
+export async function ticketTopicSender(
+  p: ChaosPipeline,
+): Promise<{ send(batch: TicketEvent[]): Promise<boolean>; close(): Promise<void> }> {
+  const producer = await p.bus.createProducer();
+  const topic = topicName(p.config, 'ticketEvents');
+  return {
+    async send(batch) {
+      await emitTicketEvents(producer, topic, batch);
+      return true;
+    },
+    close: () => producer.disconnect(),
+  };
 }
 
 /** The clean run every faulty one is compared with: all events, one transform process, no fault. */

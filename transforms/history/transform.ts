@@ -189,10 +189,8 @@ export class HistoryTransform<E extends EntityEvent> {
       }
     }
     for (const [tenant, ids] of missing) {
-      for (const chunk of chunkForUrlParameter([...ids])) {
-        const stored = await family.loadHistories(this.opts.ch, tenant, chunk);
-        for (const [id, history] of stored) touched.set(keyOf(tenant, id), history);
-      }
+      const stored = await loadHistoriesInGroups(family.loadHistories, this.opts.ch, tenant, [...ids]);
+      for (const [id, history] of stored) touched.set(keyOf(tenant, id), history);
     }
     for (const e of events) {
       const history = touched.get(keyOf(e.tenant, family.entityId(e)))!;
@@ -209,6 +207,23 @@ export class HistoryTransform<E extends EntityEvent> {
     }
     return touched;
   }
+}
+
+/**
+ * Histories of many entities of one tenant. The ids travel as a query parameter in the URL, whose
+ * length servers cap, so they are looked up in URL-sized groups (see chunkForUrlParameter).
+ */
+export async function loadHistoriesInGroups<E>(
+  load: (ch: ClickHouseClient, tenant: string, ids: string[]) => Promise<Map<string, E[]>>,
+  ch: ClickHouseClient,
+  tenant: string,
+  ids: readonly string[],
+): Promise<Map<string, E[]>> {
+  const out = new Map<string, E[]>();
+  for (const group of chunkForUrlParameter(ids)) {
+    for (const [id, history] of await load(ch, tenant, group)) out.set(id, history);
+  }
+  return out;
 }
 
 /** Pages through the entities of an events table that had an event in a range (for replays). */

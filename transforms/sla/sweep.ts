@@ -1,7 +1,8 @@
-import { type ClickHouseClient, chunkForUrlParameter } from '../../core/clickhouse.js';
+import type { ClickHouseClient } from '../../core/clickhouse.js';
 import type { Logger } from '../../core/logger.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
+import { loadHistoriesInGroups } from '../history/transform.js';
 import { loadTicketHistories } from '../lifecycle/sink.js';
 import { startPeriodic } from '../periodic.js';
 import { slaRow } from './row.js';
@@ -57,11 +58,11 @@ export function startSlaSweep(opts: SlaSweepOptions): SlaSweep {
     for (const t of page) byTenant.set(t.tenant, [...(byTenant.get(t.tenant) ?? []), t.ticket_id]);
     const rows: Record<string, unknown>[] = [];
     for (const [tenant, ids] of byTenant) {
-      for (const chunk of chunkForUrlParameter(ids)) {
-        for (const history of (await loadTicketHistories(opts.ch, tenant, chunk)).values()) {
-          const row = slaRow(history, opts.settings, asOf);
-          if (row) rows.push(row);
-        }
+      for (const history of (
+        await loadHistoriesInGroups(loadTicketHistories, opts.ch, tenant, ids)
+      ).values()) {
+        const row = slaRow(history, opts.settings, asOf);
+        if (row) rows.push(row);
       }
     }
     if (rows.length > 0)
