@@ -17,6 +17,7 @@ import type { ClickHouseClient } from '../core/clickhouse.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics } from '../core/metrics.js';
+import { type RollupReader, rollupReader } from './rollups.js';
 import { alertRoutes } from './routes/alerts.js';
 import { backlogRoutes } from './routes/backlog.js';
 import { backlogHeadcountRoutes } from './routes/backlog-headcount.js';
@@ -34,12 +35,16 @@ export interface ApiDeps {
   config: Config;
   ch: ClickHouseClient;
   logger: Logger;
+  /** The clock that judges whether the rollups are current; tests inject one. */
+  now?: () => number;
 }
 
 /** What every route plugin receives. */
 export interface RouteOptions {
   config: Config;
   ch: ClickHouseClient;
+  /** Where the region rollups stand (api/rollups.ts): whether a route may read them. */
+  rollups: RollupReader;
 }
 
 // Every route plugin of the API, in one list: security hooks and the authorisation tests walk it.
@@ -112,6 +117,11 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 
-  for (const plugin of routePlugins) await app.register(plugin, { config: deps.config, ch: deps.ch });
+  const rollups = rollupReader(deps.ch, {
+    enabled: deps.config.API_READ_ROLLUPS,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  for (const plugin of routePlugins)
+    await app.register(plugin, { config: deps.config, ch: deps.ch, rollups });
   return app;
 }

@@ -88,6 +88,13 @@ export const configSchema = z.object({
   BACKLOG_ROLLUP_INTERVAL_SECONDS: intFromEnv(60),
   /** How often the transforms sample consumer lag into pipeline_stats (and the baton_consumer_lag gauge). */
   PIPELINE_STATS_INTERVAL_SECONDS: intFromEnv(30),
+  /**
+   * Metric routes answer from the region rollups when they cover the request (api/rollups.ts);
+   * false makes every route scan the per-ticket tables (exact, slow: for checking the rollups).
+   */
+  API_READ_ROLLUPS: z.stringbool().default(true),
+  /** How often the API's region rollups are materialised (transforms; the edge is read live). */
+  REGION_ROLLUP_INTERVAL_SECONDS: intFromEnv(60),
   /** JSON targets of the weekly regional review (api/review/targets.ts); built-in defaults otherwise. */
   REVIEW_TARGETS_FILE: z.string().min(1).optional(),
 

@@ -6,7 +6,7 @@ import { createPipelineMetrics, serveMetrics } from '../core/metrics.js';
 import { tables } from '../core/tables.js';
 import { allTopics, type TopicKey, topicName } from '../core/topics.js';
 import { type Alerting, loadAlertingSettings, startAlerting } from './alerts/index.js';
-import { startBacklogRollup } from './backlog/materialise.js';
+import { type BacklogRollup, startBacklogRollup, startRegionRollups } from './backlog/materialise.js';
 import { fieldJobFamily, fieldJobProjections } from './field/family.js';
 import { linkDispatchesToTickets } from './field/ticket-link.js';
 import {
@@ -28,6 +28,8 @@ export interface RunningTransforms {
   alerts: Alerting | null;
   /** Samples consumer lag into pipeline_stats; tests call `runOnce` instead of waiting. */
   pipelineStats: PeriodicJob<PartitionLag[]>;
+  /** The API's region rollups; tests call `materialiseOnce` instead of waiting. */
+  regionRollups: BacklogRollup;
   stop(): Promise<void>;
 }
 
@@ -136,6 +138,12 @@ export async function startTransforms(
     intervalSeconds: config.BACKLOG_ROLLUP_INTERVAL_SECONDS,
     now: options.now,
   });
+  const regionRollups = startRegionRollups({
+    ch,
+    logger: log,
+    intervalSeconds: config.REGION_ROLLUP_INTERVAL_SECONDS,
+    now: options.now,
+  });
   const pipelineStats = startPipelineStats({
     bus,
     ch,
@@ -155,11 +163,13 @@ export async function startTransforms(
   return {
     alerts,
     pipelineStats,
+    regionRollups,
     async stop() {
       await alerts?.stop();
       await pipelineStats.stop();
       await slaSweep.stop();
       await backlogRollup.stop();
+      await regionRollups.stop();
       for (const c of consumers) await c.stop();
       metricsServer?.close();
       await bus.close();

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
+import { rollupParams } from '../rollups.js';
 import { checkRange, instant, queryRows, rangeFields, scopeFields } from './shared.js';
 
 const querySchema = z
@@ -75,7 +76,7 @@ const rowSchema = z.object({
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-export const handoverRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) => {
+export const handoverRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rollups }) => {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/metrics/handovers',
     {
@@ -87,21 +88,22 @@ export const handoverRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
         response: { 200: responseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const asOf = q.asOf ?? new Date();
-      const rows = await queryRows(
-        ch,
-        'handovers',
-        {
-          tenant: q.tenant ?? '',
-          region: q.region ?? '',
-          from: toClickHouseTime(q.from),
-          to: toClickHouseTime(q.to),
-          as_of: toClickHouseTime(asOf),
-        },
-        rowSchema,
-      );
+      const params = {
+        tenant: q.tenant ?? '',
+        region: q.region ?? '',
+        from: toClickHouseTime(q.from),
+        to: toClickHouseTime(q.to),
+        as_of: toClickHouseTime(asOf),
+      };
+      // Pending handovers come from the open tickets as they stand now: a past asOf is read live.
+      const rollup = q.asOf === undefined ? rollupParams(await rollups.watermarks(), q) : null;
+      reply.header('x-baton-source', rollup ? 'rollup' : 'live');
+      const rows = rollup
+        ? await queryRows(ch, 'handovers-rollup', { ...params, ...rollup }, rowSchema)
+        : await queryRows(ch, 'handovers', params, rowSchema);
       const oldest = rows.flatMap((r) =>
         r.pending_oldest_age_seconds === null ? [] : [r.pending_oldest_age_seconds],
       );

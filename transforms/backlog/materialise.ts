@@ -75,10 +75,68 @@ interface WatermarkRow {
 
 const chTime = (ms: number) => toClickHouseTime(ms).slice(0, 19);
 
+/** The hourly backlog rollup per slice (backlog_hourly). */
 export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
+  return startHourlyRollup({
+    ...opts,
+    name: 'backlog rollup',
+    watermarkTable: tables.backlogWatermark,
+    queries: ['backlog-hourly-materialise'],
+  });
+}
+
+/**
+ * The API's region rollups (sql/migrations/0012_api_rollups.sql), one watermark for all of them;
+ * after each pass, the "open" copies are rid of tickets that closed (open-tables-tidy.sql).
+ */
+export function startRegionRollups(opts: BacklogRollupOptions): BacklogRollup {
+  return startHourlyRollup({
+    ...opts,
+    name: 'region rollups',
+    watermarkTable: tables.rollupWatermark,
+    queries: regionRollupQueries,
+    afterPass: async (ch) => {
+      for (const statement of openTablesTidy) await ch.command({ query: statement });
+    },
+  });
+}
+
+/** Materialise queries of the region rollups, run in this order for each tenant's range. */
+export const regionRollupQueries = [
+  'backlog-region-hourly-materialise',
+  'handovers-hourly-materialise',
+  'escalations-hourly-materialise',
+  'sla-hourly-materialise',
+  'sla-team-hourly-materialise',
+  'sla-durations-hourly-materialise',
+];
+
+// A late insert of an older evaluation (the SLA sweep racing a closing event) could re-open a
+// ticket in an open copy after its closed row was cleaned away: each pass first re-marks as
+// deleted every ticket of the copy whose row in the main table is closed, then drops deleted rows.
+const openTablesTidy = [
+  `INSERT INTO ticket_facts_open
+   SELECT *, toUInt8(1) AS is_deleted FROM ticket_facts FINAL
+   WHERE (tenant, ticket_id) IN (SELECT tenant, ticket_id FROM ticket_facts_open FINAL) AND is_open = 0`,
+  'OPTIMIZE TABLE ticket_facts_open FINAL CLEANUP',
+  `INSERT INTO ticket_sla_open
+   SELECT *, toUInt8(1) AS is_deleted FROM ticket_sla FINAL
+   WHERE (tenant, ticket_id) IN (SELECT tenant, ticket_id FROM ticket_sla_open FINAL) AND stopped = 1`,
+  'OPTIMIZE TABLE ticket_sla_open FINAL CLEANUP',
+];
+
+interface HourlyRollupDefinition extends BacklogRollupOptions {
+  name: string;
+  watermarkTable: string;
+  /** Each takes {tenant}, {from}, {to} (DateTime) and {version} and rewrites those hours. */
+  queries: string[];
+  afterPass?: (ch: ClickHouseClient) => Promise<void>;
+}
+
+function startHourlyRollup(opts: HourlyRollupDefinition): BacklogRollup {
   const now = opts.now ?? Date.now;
   const graceSeconds = opts.markerGraceSeconds ?? 300;
-  const log = opts.logger.child({ component: 'backlog-rollup' });
+  const log = opts.logger.child({ component: opts.name.replace(' ', '-') });
   let lastVersion = 0;
 
   async function rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
@@ -98,7 +156,7 @@ export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
       (
         await rows<WatermarkRow>(
           `SELECT tenant, toUnixTimestamp(materialised_until) * 1000 AS until_ms, toString(dirty_since) AS dirty_since
-           FROM ${tables.backlogWatermark} FINAL`,
+           FROM ${opts.watermarkTable} FINAL`,
         )
       ).map((w) => [w.tenant, w]),
     );
@@ -124,12 +182,14 @@ export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
       if (!range) continue;
       const version = Math.max(Date.now(), lastVersion + 1);
       lastVersion = version;
-      await opts.ch.command({
-        query: readQuery('backlog-hourly-materialise'),
-        query_params: { tenant, from: chTime(range.from), to: chTime(range.to), version },
-      });
+      for (const name of opts.queries) {
+        await opts.ch.command({
+          query: readQuery(name),
+          query_params: { tenant, from: chTime(range.from), to: chTime(range.to), version },
+        });
+      }
       await opts.ch.insert({
-        table: tables.backlogWatermark,
+        table: opts.watermarkTable,
         format: 'JSONEachRow',
         values: [
           {
@@ -142,6 +202,7 @@ export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
       });
       runs.push({ tenant, ...range });
     }
+    await opts.afterPass?.(opts.ch);
     const result = { runs, ms: Date.now() - started };
     log.info(
       {
@@ -150,11 +211,11 @@ export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
         ms: result.ms,
         asOf: new Date(at).toISOString(),
       },
-      'backlog rollup done',
+      `${opts.name} done`,
     );
     return result;
   }
 
-  const job = startPeriodic('backlog rollup', opts.intervalSeconds, materialiseOnce, log);
+  const job = startPeriodic(opts.name, opts.intervalSeconds, materialiseOnce, log);
   return { materialiseOnce: job.runOnce, stop: job.stop };
 }

@@ -1,0 +1,104 @@
+import type { ClickHouseClient } from '../core/clickhouse.js';
+import { toClickHouseTime } from '../core/clickhouse.js';
+import { tables } from '../core/tables.js';
+
+// When a metric route may answer from the region rollups (sql/migrations/0012_api_rollups.sql)
+// instead of scanning the per-ticket tables. Per tenant, the rollups hold every closed hour before
+// the tenant's watermark; a route adds the hours from the watermark on from the "recent" copies,
+// which keep every ticket whose row changed in the last two days. So the rollups answer exactly
+// when:
+// - they have been materialised at all, and lately (a watermark older than `maxLagMs` means the
+//   rollup job has stopped: its edge could reach past what the recent copies still hold);
+// - the range starts on a whole hour (a rollup row cannot be split), and ends on one or at/after
+//   every watermark (where the edge is computed per event).
+// Anything else is answered live, which is exact but scans.
+
+const HOUR = 3_600_000;
+
+export interface RollupWatermarks {
+  /** Per tenant, the instant (ms) before which every hour is materialised. */
+  until: Map<string, number>;
+  /** When these were read. */
+  readAt: number;
+}
+
+export interface RollupReader {
+  /** Current watermarks (cached for a second, one read at a time), or null when rollups are off. */
+  watermarks(): Promise<RollupWatermarks | null>;
+}
+
+export interface RollupReaderOptions {
+  enabled: boolean;
+  /** A watermark older than this (behind now) disables the rollups. */
+  maxLagMs?: number;
+  cacheMs?: number;
+  now?: () => number;
+}
+
+export function rollupReader(ch: ClickHouseClient, opts: RollupReaderOptions): RollupReader {
+  const cacheMs = opts.cacheMs ?? 1_000;
+  const now = opts.now ?? Date.now;
+  let cached: RollupWatermarks | null = null;
+  let reading: Promise<RollupWatermarks> | null = null;
+
+  async function read(): Promise<RollupWatermarks> {
+    const rs = await ch.query({
+      query: `SELECT toString(tenant) AS tenant, toUnixTimestamp(max(materialised_until)) * 1000 AS until_ms
+              FROM ${tables.rollupWatermark} FINAL GROUP BY tenant`,
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ tenant: string; until_ms: number | string }>();
+    return { until: new Map(rows.map((r) => [r.tenant, Number(r.until_ms)])), readAt: now() };
+  }
+
+  return {
+    async watermarks() {
+      if (!opts.enabled) return null;
+      if (cached && now() - cached.readAt < cacheMs) return cached;
+      reading ??= read().finally(() => {
+        reading = null;
+      });
+      cached = await reading;
+      return cached;
+    },
+  };
+}
+
+/** Query parameters that give each tenant's watermark in SQL (see rollupUntil in the queries). */
+export interface RollupParams {
+  wm_tenants: string[];
+  wm_until: string[];
+}
+
+/**
+ * The watermark parameters when [from, to) can be answered from the rollups, else null.
+ * `tenant` narrows the check to one tenant (restricted keys and explicit filters).
+ */
+export function rollupParams(
+  wm: RollupWatermarks | null,
+  range: { from: Date; to: Date; tenant?: string | undefined },
+  opts: { maxLagMs?: number; now?: number } = {},
+): RollupParams | null {
+  if (!wm || wm.until.size === 0) return null;
+  const now = opts.now ?? wm.readAt;
+  const maxLagMs = opts.maxLagMs ?? 6 * HOUR;
+  const relevant =
+    range.tenant === undefined ? [...wm.until.values()] : [wm.until.get(range.tenant) ?? Number.NaN];
+  // A tenant never materialised: all its rows are recent (the job picks up every tenant each pass),
+  // unless the job is not running, which the lag check below catches for the others.
+  const known = relevant.filter((t) => !Number.isNaN(t));
+  if (known.length === 0 && range.tenant !== undefined) return null;
+  if ([...wm.until.values()].some((t) => now - t > maxLagMs)) return null;
+  if (range.from.getTime() % HOUR !== 0) return null;
+  const latest = Math.max(...known, 0);
+  if (range.to.getTime() % HOUR !== 0 && range.to.getTime() < latest) return null;
+  return {
+    wm_tenants: [...wm.until.keys()],
+    wm_until: [...wm.until.values()].map((t) => toClickHouseTime(t).slice(0, 19)),
+  };
+}
+
+/** Whether whole hours of a time zone start on whole hours of UTC throughout [from, to). */
+export function zoneKeepsWholeHours(edges: readonly Date[]): boolean {
+  return edges.every((e) => e.getTime() % HOUR === 0);
+}

@@ -1,0 +1,56 @@
+-- escalations-by-period.sql's answer from the region rollups (api/rollups.ts): tickets first
+-- resolved before each tenant's watermark from escalations_hourly, at or after it from
+-- ticket_facts_recent. Every edge of {edges} is a whole hour, so an hour falls in one bucket.
+-- {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Filters: tenant, region.
+WITH
+    {edges:Array(DateTime64(3, 'UTC'))} AS edges,
+    {wm_tenants:Array(String)} AS wm_tenants,
+    {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    resolved AS
+    (
+        SELECT
+            toDateTime64(hour, 3, 'UTC') AS at,
+            resolved,
+            escalated_tickets,
+            reopened_tickets,
+            first_team_tickets,
+            tier_escalations,
+            functional_escalations,
+            management_escalations
+        FROM escalations_hourly FINAL
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND hour >= edges[1]
+          AND hour < edges[length(edges)]
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        UNION ALL
+        SELECT
+            assumeNotNull(resolved_at),
+            toUInt64(1),
+            toUInt64(escalated = 1),
+            toUInt64(reopened_after_resolution = 1),
+            toUInt64(resolved_by_first_team = 1),
+            toUInt64(arrayCount(k -> k = 'tier', es_kind)),
+            toUInt64(arrayCount(k -> k = 'functional', es_kind)),
+            toUInt64(arrayCount(k -> k = 'management', es_kind))
+        FROM ticket_facts_recent FINAL
+        WHERE resolved_at IS NOT NULL
+          AND resolved_at >= edges[1]
+          AND resolved_at < edges[length(edges)]
+          AND resolved_at >= transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR resolved_region = {region:String})
+    )
+SELECT
+    toInt64(arrayCount(e -> e <= at, edges)) - 1 AS bucket,
+    toUInt64(sum(resolved)) AS resolved,
+    toUInt64(sum(escalated_tickets)) AS escalated_tickets,
+    toUInt64(sum(reopened_tickets)) AS reopened_tickets,
+    toUInt64(sum(first_team_tickets)) AS first_team_tickets,
+    toUInt64(sum(tier_escalations)) AS tier_escalations,
+    toUInt64(sum(functional_escalations)) AS functional_escalations,
+    toUInt64(sum(management_escalations)) AS management_escalations
+FROM resolved
+GROUP BY bucket
+HAVING resolved > 0
+ORDER BY bucket
