@@ -1,14 +1,22 @@
 -- What the API reads so that no request scans the per-ticket tables (docs/metrics.md, "How the
 -- API reads"):
+ALTER TABLE ticket_lifecycle ADD COLUMN IF NOT EXISTS last_event_at DateTime64(3, 'UTC') DEFAULT 0 AFTER created_at;
+ALTER TABLE ticket_facts ADD COLUMN IF NOT EXISTS last_event_at DateTime64(3, 'UTC') DEFAULT 0 AFTER created_at;
+ALTER TABLE ticket_sla ADD COLUMN IF NOT EXISTS last_event_at DateTime64(3, 'UTC') DEFAULT 0 AFTER as_of;
+
 -- 1. Hourly rollups per region, materialised periodically from the per-ticket tables by
 --    transforms/backlog/materialise.ts (a materialized view cannot follow per-ticket rows that are
 --    replaced), for every closed hour before the tenant's watermark in rollup_watermark.
--- 2. "Recent" copies of the per-ticket tables, filled by materialized views on every insert and
---    emptied by TTL: every ticket whose row changed lately. A figure at or after the watermark can
+-- 2. "Recent" copies of the per-ticket tables, filled by materialized views with the rows of
+--    tickets that had an event in the last day (last_event_at), emptied by TTL. A figure at or after the watermark can
 --    only come from a ticket with an event at or after it, hence from a row stored after it, so the
 --    API adds the open edge from these small tables instead of the whole history.
 -- 3. "Open" copies (ReplacingMergeTree with is_deleted): only tickets still open / SLA clock still
 --    running, for the at-risk list and pending handovers. Closed rows are removed by the rollup job.
+-- Why a day: the API uses the rollups only while the watermark is at most 6 hours behind
+-- (api/rollups.ts), and a row whose newest event is older than a day cannot hold anything at or
+-- after the watermark; nor can an older version of it. So a backfill of old history, or the SLA
+-- sweep re-evaluating old open tickets, does not fill the recent copies.
 -- A later migration that adds a column to ticket_lifecycle, ticket_facts or ticket_sla must add it
 -- to their copies here as well (the views insert the source's columns by name).
 
@@ -18,7 +26,7 @@ ORDER BY (tenant, ticket_id)
 TTL toDateTime(stored_at) + INTERVAL 2 DAY;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ticket_lifecycle_recent_mv TO ticket_lifecycle_recent
-AS SELECT * FROM ticket_lifecycle;
+AS SELECT * FROM ticket_lifecycle WHERE last_event_at >= now64(3) - INTERVAL 1 DAY;
 
 CREATE TABLE IF NOT EXISTS ticket_facts_recent AS ticket_facts
 ENGINE = ReplacingMergeTree(version)
@@ -26,7 +34,7 @@ ORDER BY (tenant, ticket_id)
 TTL toDateTime(stored_at) + INTERVAL 2 DAY;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ticket_facts_recent_mv TO ticket_facts_recent
-AS SELECT * FROM ticket_facts;
+AS SELECT * FROM ticket_facts WHERE last_event_at >= now64(3) - INTERVAL 1 DAY;
 
 CREATE TABLE IF NOT EXISTS ticket_sla_recent AS ticket_sla
 ENGINE = ReplacingMergeTree(version)
@@ -34,7 +42,7 @@ ORDER BY (tenant, ticket_id)
 TTL toDateTime(stored_at) + INTERVAL 2 DAY;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ticket_sla_recent_mv TO ticket_sla_recent
-AS SELECT * FROM ticket_sla;
+AS SELECT * FROM ticket_sla WHERE last_event_at >= now64(3) - INTERVAL 1 DAY;
 
 -- Created empty, then the views, then filled from the current state: a row stored in between is
 -- caught by the view, and a second copy of one is harmless (the highest version wins).

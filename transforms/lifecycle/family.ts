@@ -5,7 +5,7 @@ import { slaProjection } from '../sla/row.js';
 import type { SlaSettings } from '../sla/settings.js';
 import { computeBacklogHistory } from './backlog-periods.js';
 import { parseTicketMessage } from './parse.js';
-import { backlogPeriodsRow, insertTicketEvents, loadTicketHistories } from './sink.js';
+import { backlogPeriodsRow, insertTicketEvents, lastEventAt, loadTicketHistories } from './sink.js';
 import { ticketFactsProjection } from './ticket-facts-row.js';
 
 export const ticketFamily: EntityFamily<TicketEvent> = {
@@ -21,7 +21,7 @@ export const backlogPeriodsProjection: Projection<TicketEvent> = {
   table: tables.ticketLifecycle,
   rowFor(history) {
     const periods = computeBacklogHistory(history);
-    return periods ? backlogPeriodsRow(periods) : null;
+    return periods ? { ...backlogPeriodsRow(periods), last_event_at: lastEventAt(history) } : null;
   },
 };
 

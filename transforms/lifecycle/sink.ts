@@ -26,6 +26,17 @@ export async function insertTicketEvents(ch: ClickHouseClient, events: TicketEve
   });
 }
 
+/**
+ * The newest event time of a ticket's history, stored beside each derived row: the "recent"
+ * copies of the per-ticket tables keep only tickets with an event in the last day
+ * (sql/migrations/0012_api_rollups.sql).
+ */
+export function lastEventAt(history: readonly TicketEvent[]): string {
+  let newest = 0;
+  for (const e of history) newest = Math.max(newest, Date.parse(e.occurredAt));
+  return toClickHouseTime(newest);
+}
+
 /** The ticket_lifecycle row of a ticket's backlog periods. */
 export function backlogPeriodsRow(r: TicketBacklogHistory): Record<string, unknown> {
   return {

@@ -1,3 +1,4 @@
+import { lastEventAt } from './sink.js';
 import { type CalendarLookup, defaultCalendarLookup } from '../../core/calendar.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { TicketEvent } from '../../core/events/ticket.js';
@@ -81,7 +82,7 @@ export function ticketFactsProjection(
     table: tables.ticketFacts,
     rowFor(history) {
       const facts = computeTicketFacts(history, calendars);
-      return facts ? ticketFactsRow(facts) : null;
+      return facts ? { ...ticketFactsRow(facts), last_event_at: lastEventAt(history) } : null;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { lastEventAt } from '../lifecycle/sink.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { Priority, TicketEvent } from '../../core/events/ticket.js';
 import { tables } from '../../core/tables.js';
@@ -119,6 +120,7 @@ export function slaRow(
     version: slaVersion(ordered.length, asOf),
     event_count: ordered.length,
     as_of: toClickHouseTime(asOf),
+    last_event_at: lastEventAt(history),
     policy_id: clock.policyId,
     calendar: clock.calendar,
     customer: created.customer,
