@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
+import { rollupParams } from '../rollups.js';
 import { checkRange, dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // ---- /v1/metrics/sla ----------------------------------------------------------------------------
@@ -143,7 +144,10 @@ const atRiskResponseSchema = z.object({
   ),
 });
 
-export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) => {
+const HOUR = 3_600_000;
+const HANDLED_WINDOW_MS = 28 * 24 * HOUR;
+
+export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rollups }) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
@@ -152,12 +156,12 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) =
       schema: {
         summary: 'SLA outcomes and consumption by team',
         description:
-          'Over the tickets whose resolution clock stopped met or breached in [from, to): per region and priority of the owner at resolution, and in total, the resolved, met and breached counts, the breach rate and the responses breached; and per owning team the business seconds of the resolution clock it consumed and spent paused. `region` / `team` narrow the consumption to that region’s teams / that team.',
+          'Over the tickets whose resolution clock stopped met or breached in [from, to): per region and priority of the owner at resolution, and in total, the resolved, met and breached counts, the breach rate and the responses breached; and per owning team the business seconds of the resolution clock it consumed and spent paused. `region` / `team` narrow the consumption to that region’s teams / that team. Without `team` or `customer`, and with `from` on a whole hour, the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: summaryQuerySchema,
         response: { 200: summaryResponseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const params = {
         tenant: q.tenant ?? '',
@@ -168,10 +172,24 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) =
         from: toClickHouseTime(q.from),
         to: toClickHouseTime(q.to),
       };
-      const [outcomes, consumption] = await Promise.all([
-        queryRows(ch, 'sla-outcomes', params, outcomeRow),
-        queryRows(ch, 'sla-consumption', params, consumptionRow),
-      ]);
+      // The rollups are keyed by region and priority (the owner's for outcomes, the team's region
+      // for consumption), not by team or customer.
+      const wm =
+        q.team === undefined && q.customer === undefined
+          ? rollupParams(await rollups.watermarks(), { from: q.from, to: q.to, tenant: q.tenant })
+          : null;
+      reply.header('x-baton-source', wm ? 'rollup' : 'live');
+      const [outcomes, consumption] = await Promise.all(
+        wm
+          ? [
+              queryRows(ch, 'sla-outcomes-rollup', { ...params, ...wm }, outcomeRow),
+              queryRows(ch, 'sla-consumption-rollup', { ...params, ...wm }, consumptionRow),
+            ]
+          : [
+              queryRows(ch, 'sla-outcomes', params, outcomeRow),
+              queryRows(ch, 'sla-consumption', params, consumptionRow),
+            ],
+      );
       const total = (pick: (r: z.infer<typeof outcomeRow>) => number) =>
         outcomes.reduce((acc, r) => acc + pick(r), 0);
       const resolved = total((r) => r.resolved);
@@ -213,27 +231,37 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) =
       schema: {
         summary: 'Open tickets at SLA risk',
         description:
-          'Open tickets (resolution clock running or paused) at `minLevel` or worse: risk (watch ≥ 50 %, warning ≥ 75 %, critical ≥ 90 %, breached ≥ 100 % of the target consumed), due time, % consumed, remaining business seconds, and the predicted breach: remaining business time below the median extra time that comparable tickets (same tenant, team and priority, resolved in the 28 days before `asOf`, that ran longer than this one so far) took. Figures are as of each ticket’s latest evaluation (`evaluatedAt`); open tickets are re-evaluated periodically.',
+          'Open tickets (resolution clock running or paused) at `minLevel` or worse: risk (watch ≥ 50 %, warning ≥ 75 %, critical ≥ 90 %, breached ≥ 100 % of the target consumed), due time, % consumed, remaining business seconds, and the predicted breach: remaining business time below the median extra time that comparable tickets (same tenant, team and priority, resolved in the 28 days before `asOf`, that ran longer than this one so far) took. Figures are as of each ticket’s latest evaluation (`evaluatedAt`); open tickets are re-evaluated periodically. Without `asOf` the answer is read from the open tickets’ copy and hourly rollups of the resolved ones (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: atRiskQuerySchema,
         response: { 200: atRiskResponseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
-      const rows = await queryRows(
-        ch,
-        'sla-at-risk',
-        {
-          tenant: q.tenant ?? '',
-          region: q.region ?? '',
-          team: q.team ?? '',
-          priority: q.priority ?? '',
-          min_level: q.minLevel,
-          as_of: toClickHouseTime(q.asOf ?? new Date()),
-          min_history: q.minHistory,
-        },
-        atRiskRow,
-      );
+      const asOf = q.asOf ?? new Date();
+      // Only "now" is served from the open copy: it holds the tickets open now, not at a past asOf.
+      // Its history window starts inside an hour; the rollup splits that hour by stop instant.
+      const wm =
+        q.asOf === undefined
+          ? rollupParams(await rollups.watermarks(), {
+              from: new Date(Math.floor((asOf.getTime() - HANDLED_WINDOW_MS) / HOUR) * HOUR),
+              to: asOf,
+              tenant: q.tenant,
+            })
+          : null;
+      reply.header('x-baton-source', wm ? 'rollup' : 'live');
+      const params = {
+        tenant: q.tenant ?? '',
+        region: q.region ?? '',
+        team: q.team ?? '',
+        priority: q.priority ?? '',
+        min_level: q.minLevel,
+        as_of: toClickHouseTime(asOf),
+        min_history: q.minHistory,
+      };
+      const rows = wm
+        ? await queryRows(ch, 'sla-at-risk-rollup', { ...params, ...wm }, atRiskRow)
+        : await queryRows(ch, 'sla-at-risk', params, atRiskRow);
       // The query has no customer filter and a fixed order; the list is bounded by the open
       // tickets at risk, so filtering, ordering and the limit happen here.
       const matching: AtRisk[] = rows

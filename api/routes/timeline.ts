@@ -262,12 +262,25 @@ export const timelineRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
     async (req, reply) => {
       const { id } = req.params;
       const q = req.query;
-      const found = await queryRows(
-        ch,
-        'ticket-timeline-facts',
-        { ticket_id: id, tenant: q.tenant ?? '', region: q.region ?? '' },
-        factsRow,
-      );
+      const readDetails = (key: { tenant: string; ticket_id: string }) =>
+        Promise.all([
+          queryRows(ch, 'ticket-timeline-events', { ...key, limit: maxEvents }, eventRow),
+          queryRows(ch, 'ticket-timeline-segments', key, segmentRow),
+          queryRows(ch, 'ticket-timeline-sla', key, slaRow),
+        ]);
+      const factsOf = () =>
+        queryRows(
+          ch,
+          'ticket-timeline-facts',
+          { ticket_id: id, tenant: q.tenant ?? '', region: q.region ?? '' },
+          factsRow,
+        );
+      // With a tenant the ticket's key is known: one round trip for all four reads (the details of
+      // a ticket outside the caller's region are fetched and dropped, never sent).
+      const [found, early] =
+        q.tenant === undefined
+          ? [await factsOf(), null]
+          : await Promise.all([factsOf(), readDetails({ tenant: q.tenant, ticket_id: id })]);
       const f = found[0];
       if (f === undefined) {
         const scope = [q.tenant && `tenant ${q.tenant}`, q.region && `region ${q.region}`].filter(Boolean);
@@ -288,12 +301,8 @@ export const timelineRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
           ],
         });
       }
-      const key = { tenant: f.tenant, ticket_id: f.ticket_id };
-      const [events, segments, slas] = await Promise.all([
-        queryRows(ch, 'ticket-timeline-events', { ...key, limit: maxEvents }, eventRow),
-        queryRows(ch, 'ticket-timeline-segments', key, segmentRow),
-        queryRows(ch, 'ticket-timeline-sla', key, slaRow),
-      ]);
+      const [events, segments, slas] =
+        early ?? (await readDetails({ tenant: f.tenant, ticket_id: f.ticket_id }));
       const s = slas[0];
       return {
         ticket: {

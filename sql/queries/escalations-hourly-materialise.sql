@@ -1,41 +1,55 @@
--- Recomputes escalations_hourly for one tenant and the hours [from, to) from ticket_facts FINAL,
--- with escalations-by-period.sql's definitions: per region owning the ticket at its first
--- resolution and hour of that resolution. An hour that had figures stored and has none now gets an
--- explicit 0 row, so a replaced hour never keeps stale figures.
+-- Recomputes escalations_hourly for one tenant, with escalations-by-period.sql's definitions: per
+-- region owning the ticket at its first resolution and hour of that resolution.
+-- Every closed hour before {to} is computed, not only [{from}, {to}): a later event changes the hour
+-- of an earlier resolution (a reopen after it, an escalation after a reopen), however long before,
+-- and the tenant's rows are read in full anyway (the sort key has no resolution time). Only hours
+-- that differ from what is stored are written, and a stored hour that no longer has a resolution
+-- gets an explicit 0 row, so a missing row always means 0.
 INSERT INTO escalations_hourly (tenant, region, hour, resolved, escalated_tickets, reopened_tickets,
     first_team_tickets, tier_escalations, functional_escalations, management_escalations, version)
 WITH
-    toDateTime64({from:DateTime('UTC')}, 3, 'UTC') AS from_ts,
     toDateTime64({to:DateTime('UTC')}, 3, 'UTC') AS to_ts,
     fresh AS
     (
         SELECT
             toString(resolved_region) AS region,
             toDateTime(toStartOfHour(assumeNotNull(resolved_at)), 'UTC') AS hour,
-            toUInt64(count()) AS resolved,
-            toUInt64(countIf(escalated = 1)) AS escalated_tickets,
-            toUInt64(countIf(reopened_after_resolution = 1)) AS reopened_tickets,
-            toUInt64(countIf(resolved_by_first_team = 1)) AS first_team_tickets,
-            toUInt64(sum(arrayCount(k -> k = 'tier', es_kind))) AS tier_escalations,
-            toUInt64(sum(arrayCount(k -> k = 'functional', es_kind))) AS functional_escalations,
-            toUInt64(sum(arrayCount(k -> k = 'management', es_kind))) AS management_escalations
+            toUInt64(count()) AS n_resolved,
+            toUInt64(countIf(escalated = 1)) AS n_escalated,
+            toUInt64(countIf(reopened_after_resolution = 1)) AS n_reopened,
+            toUInt64(countIf(resolved_by_first_team = 1)) AS n_first_team,
+            toUInt64(sum(arrayCount(k -> k = 'tier', es_kind))) AS n_tier,
+            toUInt64(sum(arrayCount(k -> k = 'functional', es_kind))) AS n_functional,
+            toUInt64(sum(arrayCount(k -> k = 'management', es_kind))) AS n_management
         FROM ticket_facts FINAL
         WHERE tenant = {tenant:String}
           AND resolved_at IS NOT NULL
-          AND resolved_at >= from_ts
           AND resolved_at < to_ts
         GROUP BY region, hour
     ),
-    stale AS
+    stored AS
     (
-        SELECT toString(region) AS region, hour
+        SELECT
+            toString(region) AS region,
+            hour,
+            resolved AS n_resolved,
+            escalated_tickets AS n_escalated,
+            reopened_tickets AS n_reopened,
+            first_team_tickets AS n_first_team,
+            tier_escalations AS n_tier,
+            functional_escalations AS n_functional,
+            management_escalations AS n_management
         FROM escalations_hourly FINAL
-        WHERE tenant = {tenant:String} AND hour >= toDateTime(from_ts) AND hour < toDateTime(to_ts) AND resolved != 0
+        WHERE tenant = {tenant:String} AND hour < toDateTime(to_ts)
     )
-SELECT {tenant:String}, region, hour, resolved, escalated_tickets, reopened_tickets, first_team_tickets,
-    tier_escalations, functional_escalations, management_escalations, {version:UInt64}
-FROM fresh
+SELECT {tenant:String}, f.region, f.hour, f.n_resolved, f.n_escalated, f.n_reopened, f.n_first_team,
+    f.n_tier, f.n_functional, f.n_management, {version:UInt64}
+FROM fresh AS f
+LEFT JOIN stored AS s ON s.region = f.region AND s.hour = f.hour
+WHERE (f.n_resolved, f.n_escalated, f.n_reopened, f.n_first_team, f.n_tier, f.n_functional, f.n_management)
+   != (s.n_resolved, s.n_escalated, s.n_reopened, s.n_first_team, s.n_tier, s.n_functional, s.n_management)
 UNION ALL
 SELECT {tenant:String}, region, hour, 0, 0, 0, 0, 0, 0, 0, {version:UInt64}
-FROM stale
-WHERE (region, hour) NOT IN (SELECT region, hour FROM fresh)
+FROM stored
+WHERE n_resolved != 0
+  AND (region, hour) NOT IN (SELECT region, hour FROM fresh)

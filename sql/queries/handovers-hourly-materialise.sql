@@ -1,12 +1,15 @@
--- Recomputes handovers_hourly for one tenant and the hours [from, to) from ticket_facts FINAL, with
--- handovers.sql's definitions: per (from region -> to region) pair and hour a handover was made,
--- the handovers, ping-pong, how each wait ended, and the wall / business waits of those picked up
--- (kept whole, so percentiles over any run of hours are exact) with their seam idle. An hour that
--- had figures stored and has none now gets an explicit empty row.
+-- Recomputes handovers_hourly for one tenant, with handovers.sql's definitions: per (from region ->
+-- to region) pair and hour a handover was made, the handovers, ping-pong, how each wait ended, and
+-- the wall / business waits of those picked up (kept whole and sorted, so percentiles over any run
+-- of hours are exact) with their seam idle.
+-- Every closed hour before {to} is computed, not only [{from}, {to}): a later event changes the hour
+-- its handover was made in (the pickup ends the wait, a reassignment hands it on), however long
+-- before, and the tenant's rows are read in full anyway (the sort key has no handover time). Only
+-- the hours that differ from what is stored are written, and a stored hour that no longer has any
+-- handover gets an explicit empty row, so a missing row always means none.
 INSERT INTO handovers_hourly (tenant, from_region, to_region, hour, handovers, ping_pong, picked_up,
     handed_on, ended, wall_seconds, business_seconds, seam_idle_seconds, version)
 WITH
-    toDateTime64({from:DateTime('UTC')}, 3, 'UTC') AS from_ts,
     toDateTime64({to:DateTime('UTC')}, 3, 'UTC') AS to_ts,
     fresh AS
     (
@@ -14,32 +17,47 @@ WITH
             toString(ho_from_region) AS from_region,
             toString(ho_to_region) AS to_region,
             toDateTime(toStartOfHour(ho_at), 'UTC') AS hour,
-            toUInt64(count()) AS handovers,
-            toUInt64(countIf(ho_ping_pong = 1)) AS ping_pong,
-            toUInt64(countIf(ho_outcome = 'picked_up')) AS picked_up,
-            toUInt64(countIf(ho_outcome = 'handed_on')) AS handed_on,
-            toUInt64(countIf(ho_outcome = 'ended')) AS ended,
-            groupArrayIf(assumeNotNull(ho_wall_seconds), ho_outcome = 'picked_up') AS wall_seconds,
-            groupArrayIf(assumeNotNull(ho_business_seconds), ho_outcome = 'picked_up') AS business_seconds,
-            sumIf(assumeNotNull(ho_seam_idle_seconds), ho_outcome = 'picked_up') AS seam_idle_seconds
+            toUInt64(count()) AS n_handovers,
+            toUInt64(countIf(ho_ping_pong = 1)) AS n_ping_pong,
+            toUInt64(countIf(ho_outcome = 'picked_up')) AS n_picked_up,
+            toUInt64(countIf(ho_outcome = 'handed_on')) AS n_handed_on,
+            toUInt64(countIf(ho_outcome = 'ended')) AS n_ended,
+            arraySort(groupArrayIf(assumeNotNull(ho_wall_seconds), ho_outcome = 'picked_up')) AS walls,
+            arraySort(groupArrayIf(assumeNotNull(ho_business_seconds), ho_outcome = 'picked_up')) AS businesses,
+            -- summed from the sorted waits: the same order every time, so an unchanged hour compares equal
+            arraySum(arraySort(groupArrayIf(assumeNotNull(ho_seam_idle_seconds), ho_outcome = 'picked_up'))) AS seam
         FROM ticket_facts FINAL
         ARRAY JOIN ho_at, ho_from_region, ho_to_region, ho_ping_pong, ho_outcome, ho_wall_seconds,
             ho_business_seconds, ho_seam_idle_seconds
         WHERE tenant = {tenant:String}
-          AND ho_at >= from_ts
           AND ho_at < to_ts
         GROUP BY from_region, to_region, hour
     ),
-    stale AS
+    stored AS
     (
-        SELECT toString(from_region) AS from_region, toString(to_region) AS to_region, hour
+        SELECT
+            toString(from_region) AS from_region,
+            toString(to_region) AS to_region,
+            hour,
+            handovers AS n_handovers,
+            ping_pong AS n_ping_pong,
+            picked_up AS n_picked_up,
+            handed_on AS n_handed_on,
+            ended AS n_ended,
+            wall_seconds AS walls,
+            business_seconds AS businesses,
+            seam_idle_seconds AS seam
         FROM handovers_hourly FINAL
-        WHERE tenant = {tenant:String} AND hour >= toDateTime(from_ts) AND hour < toDateTime(to_ts) AND handovers != 0
+        WHERE tenant = {tenant:String} AND hour < toDateTime(to_ts)
     )
-SELECT {tenant:String}, from_region, to_region, hour, handovers, ping_pong, picked_up, handed_on, ended,
-    wall_seconds, business_seconds, seam_idle_seconds, {version:UInt64}
-FROM fresh
+SELECT {tenant:String}, f.from_region, f.to_region, f.hour, f.n_handovers, f.n_ping_pong, f.n_picked_up,
+    f.n_handed_on, f.n_ended, f.walls, f.businesses, f.seam, {version:UInt64}
+FROM fresh AS f
+LEFT JOIN stored AS s ON s.from_region = f.from_region AND s.to_region = f.to_region AND s.hour = f.hour
+WHERE (f.n_handovers, f.n_ping_pong, f.n_picked_up, f.n_handed_on, f.n_ended, f.walls, f.businesses, f.seam)
+   != (s.n_handovers, s.n_ping_pong, s.n_picked_up, s.n_handed_on, s.n_ended, s.walls, s.businesses, s.seam)
 UNION ALL
 SELECT {tenant:String}, from_region, to_region, hour, 0, 0, 0, 0, 0, [], [], 0, {version:UInt64}
-FROM stale
-WHERE (from_region, to_region, hour) NOT IN (SELECT from_region, to_region, hour FROM fresh)
+FROM stored
+WHERE n_handovers != 0
+  AND (from_region, to_region, hour) NOT IN (SELECT from_region, to_region, hour FROM fresh)

@@ -3,13 +3,15 @@
 -- held and how many of them breached. sla-team-consumption.sql with every API filter: {region} /
 -- {team} select the owning team's region / the team (a restricted caller sees only the time its
 -- own region's teams consumed); {customer} / {priority} select tickets. Empty filters mean all.
+-- Seconds are summed in whole milliseconds: exact whatever the order, so the rollup
+-- (sla-consumption-rollup.sql) gives the same figure.
 SELECT
     t_team AS team,
     t_region AS region,
     toUInt64(count()) AS tickets,
     toUInt64(countIf(res_outcome = 'breached')) AS breached_tickets,
-    sum(t_elapsed) AS elapsed_seconds,
-    sum(t_paused) AS paused_seconds
+    sum(toInt64(round(t_elapsed * 1000))) / 1000 AS elapsed_seconds,
+    sum(toInt64(round(t_paused * 1000))) / 1000 AS paused_seconds
 FROM ticket_sla FINAL
 ARRAY JOIN team_name AS t_team, team_region AS t_region, team_elapsed_seconds AS t_elapsed, team_paused_seconds AS t_paused
 WHERE stopped = 1

@@ -25,12 +25,22 @@ describe('migration runner', () => {
     expect(second).toEqual({ applied: [], skipped: files.map((m) => m.version) });
 
     const rs = await db.query({
-      query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+      query: 'SELECT name, engine FROM system.tables WHERE database = {db:String} ORDER BY name',
       query_params: { db: config.CLICKHOUSE_DATABASE },
       format: 'JSONEachRow',
     });
-    const names = (await rs.json<{ name: string }>()).map((r) => r.name);
+    const found = await rs.json<{ name: string; engine: string }>();
+    const names = found.filter((r) => r.engine !== 'MaterializedView').map((r) => r.name);
     expect(names).toEqual(Object.values(tables).sort());
+    // The views that fill the recent and open copies of the per-ticket tables (0012_api_rollups.sql).
+    const views = found.filter((r) => r.engine === 'MaterializedView').map((r) => r.name);
+    expect(views).toEqual([
+      'ticket_facts_open_mv',
+      'ticket_facts_recent_mv',
+      'ticket_lifecycle_recent_mv',
+      'ticket_sla_open_mv',
+      'ticket_sla_recent_mv',
+    ]);
 
     const applied = await db.query({
       query: `SELECT version, checksum FROM ${tables.schemaMigrations} ORDER BY version`,

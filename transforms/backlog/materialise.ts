@@ -95,6 +95,7 @@ export function startRegionRollups(opts: BacklogRollupOptions): BacklogRollup {
     name: 'region rollups',
     watermarkTable: tables.rollupWatermark,
     queries: regionRollupQueries,
+    passOnEveryMarker: true,
     afterPass: async (ch) => {
       for (const statement of openTablesTidy) await ch.command({ query: statement });
     },
@@ -113,14 +114,15 @@ export const regionRollupQueries = [
 
 // A late insert of an older evaluation (the SLA sweep racing a closing event) could re-open a
 // ticket in an open copy after its closed row was cleaned away: each pass first re-marks as
-// deleted every ticket of the copy whose row in the main table is closed, then drops deleted rows.
+// deleted every ticket of the copy whose row in the main table is closed (a marker of the same
+// version, inserted later, wins), then drops deleted rows.
 const openTablesTidy = [
-  `INSERT INTO ticket_facts_open
-   SELECT *, toUInt8(1) AS is_deleted FROM ticket_facts FINAL
+  `INSERT INTO ticket_facts_open (tenant, ticket_id, version, is_deleted)
+   SELECT tenant, ticket_id, version, 1 FROM ticket_facts FINAL
    WHERE (tenant, ticket_id) IN (SELECT tenant, ticket_id FROM ticket_facts_open FINAL) AND is_open = 0`,
   'OPTIMIZE TABLE ticket_facts_open FINAL CLEANUP',
-  `INSERT INTO ticket_sla_open
-   SELECT *, toUInt8(1) AS is_deleted FROM ticket_sla FINAL
+  `INSERT INTO ticket_sla_open (tenant, ticket_id, version, is_deleted)
+   SELECT tenant, ticket_id, version, 1 FROM ticket_sla FINAL
    WHERE (tenant, ticket_id) IN (SELECT tenant, ticket_id FROM ticket_sla_open FINAL) AND stopped = 1`,
   'OPTIMIZE TABLE ticket_sla_open FINAL CLEANUP',
 ];
@@ -131,6 +133,8 @@ interface HourlyRollupDefinition extends BacklogRollupOptions {
   /** Each takes {tenant}, {from}, {to} (DateTime) and {version} and rewrites those hours. */
   queries: string[];
   afterPass?: (ch: ClickHouseClient) => Promise<void>;
+  /** Run a tenant's queries on any unconsumed marker, even when no new hour has closed. */
+  passOnEveryMarker?: boolean;
 }
 
 function startHourlyRollup(opts: HourlyRollupDefinition): BacklogRollup {
@@ -173,12 +177,18 @@ function startHourlyRollup(opts: HourlyRollupDefinition): BacklogRollup {
          WHERE tenant = {tenant:String} AND marked_at >= {since:DateTime64(3, 'UTC')}`,
         { tenant, since: w?.dirty_since ?? '1970-01-01 00:00:00.000' },
       );
-      const range = planRange({
+      const dirtyFrom = dirty && Number(dirty.n) > 0 ? dirty.from_ms : null;
+      const planned = planRange({
         watermark: w ? w.until_ms : null,
-        dirtyFrom: dirty && dirty.n > 0 ? dirty.from_ms : null,
+        dirtyFrom,
         earliest: earliest_ms,
         now: at,
       });
+      // An event in the open hour can still change a closed hour of the region rollups (a pickup
+      // changes the hour its handover was made in): their queries recompute every closed hour.
+      const closed = Math.floor(at / HOUR) * HOUR;
+      const range =
+        planned ?? (opts.passOnEveryMarker && dirtyFrom !== null && w ? { from: closed, to: closed } : null);
       if (!range) continue;
       const version = Math.max(Date.now(), lastVersion + 1);
       lastVersion = version;
