@@ -18,6 +18,8 @@ const HOUR = 3_600_000;
 export interface RollupWatermarks {
   /** Per tenant, the instant (ms) before which every hour is materialised. */
   until: Map<string, number>;
+  /** Tenants with stored tickets and no watermark yet (e.g. a backfill since the last pass). */
+  unmaterialised: Set<string>;
   /** When these were read. */
   readAt: number;
 }
@@ -39,6 +41,8 @@ export function rollupReader(ch: ClickHouseClient, opts: RollupReaderOptions): R
   const cacheMs = opts.cacheMs ?? 1_000;
   const now = opts.now ?? Date.now;
   let cached: RollupWatermarks | null = null;
+  // Expiry follows the process's own clock: an injected `now` may stand still.
+  let cachedAt = 0;
   let reading: Promise<RollupWatermarks> | null = null;
 
   async function read(): Promise<RollupWatermarks> {
@@ -48,17 +52,27 @@ export function rollupReader(ch: ClickHouseClient, opts: RollupReaderOptions): R
       format: 'JSONEachRow',
     });
     const rows = await rs.json<{ tenant: string; until_ms: number | string }>();
-    return { until: new Map(rows.map((r) => [r.tenant, Number(r.until_ms)])), readAt: now() };
+    const until = new Map(rows.map((r) => [r.tenant, Number(r.until_ms)]));
+    // Tenant is the sort key's prefix and low-cardinality: this reads an index, not the tickets.
+    const ts = await ch.query({
+      query: `SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.ticketLifecycle}`,
+      format: 'JSONEachRow',
+    });
+    const unmaterialised = new Set(
+      (await ts.json<{ tenant: string }>()).map((r) => r.tenant).filter((t) => !until.has(t)),
+    );
+    return { until, unmaterialised, readAt: now() };
   }
 
   return {
     async watermarks() {
       if (!opts.enabled) return null;
-      if (cached && now() - cached.readAt < cacheMs) return cached;
+      if (cached && performance.now() - cachedAt < cacheMs) return cached;
       reading ??= read().finally(() => {
         reading = null;
       });
       cached = await reading;
+      cachedAt = performance.now();
       return cached;
     },
   };
@@ -84,10 +98,10 @@ export function rollupParams(
   const maxLagMs = opts.maxLagMs ?? 6 * HOUR;
   const relevant =
     range.tenant === undefined ? [...wm.until.values()] : [wm.until.get(range.tenant) ?? Number.NaN];
-  // A tenant never materialised: all its rows are recent (the job picks up every tenant each pass),
-  // unless the job is not running, which the lag check below catches for the others.
   const known = relevant.filter((t) => !Number.isNaN(t));
   if (known.length === 0 && range.tenant !== undefined) return null;
+  // A tenant stored since the last pass may hold old history that no recent copy has.
+  if (range.tenant === undefined && wm.unmaterialised.size > 0) return null;
   if ([...wm.until.values()].some((t) => now - t > maxLagMs)) return null;
   if (range.from.getTime() % HOUR !== 0) return null;
   const latest = Math.max(...known, 0);

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
+import { rollupParams } from '../rollups.js';
 import { dimension, instant, queryRows, scopeFields } from './shared.js';
 
 const querySchema = z.object({
@@ -50,7 +51,7 @@ const rowSchema = z.object({
   gap_pp: nullableNumber,
 });
 
-export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch }) => {
+export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rollups }) => {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/metrics/backlog-vs-headcount',
     {
@@ -62,24 +63,29 @@ export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (a
         response: { 200: responseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const at = q.at ?? new Date();
       const windowDays = Number(q.window);
-      const rows = await queryRows(
-        ch,
-        'backlog-vs-headcount',
-        {
-          tenant: q.tenant ?? '',
-          region: q.region ?? '',
-          team: q.team ?? '',
-          at: toClickHouseTime(at),
-          window_days: windowDays,
-        },
-        rowSchema,
-      );
+      const start = new Date(at.getTime() - windowDays * 86_400_000);
+      // The region rollup has no team; B(start) and B(end) come from it when both are whole hours
+      // or at/after the watermark (the window's days keep `start` on the hour when `at` is).
+      const watermarks =
+        q.team === undefined
+          ? rollupParams(await rollups.watermarks(), { from: start, to: at, tenant: q.tenant })
+          : null;
+      reply.header('x-baton-source', watermarks ? 'rollup' : 'live');
+      const params = {
+        tenant: q.tenant ?? '',
+        region: q.region ?? '',
+        at: toClickHouseTime(at),
+        window_days: windowDays,
+      };
+      const rows = watermarks
+        ? await queryRows(ch, 'backlog-vs-headcount-rollup', { ...params, ...watermarks }, rowSchema)
+        : await queryRows(ch, 'backlog-vs-headcount', { ...params, team: q.team ?? '' }, rowSchema);
       return {
-        windowStart: new Date(at.getTime() - windowDays * 86_400_000).toISOString(),
+        windowStart: start.toISOString(),
         windowEnd: at.toISOString(),
         windowDays,
         regions: rows.map((r) => ({

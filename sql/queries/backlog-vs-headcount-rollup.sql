@@ -1,0 +1,140 @@
+-- backlog-vs-headcount.sql's answer with B(start) and B(end) read from the region rollup plus the
+-- open edge instead of the periods (headcount as there: agent_membership is small). Per tenant,
+-- with W its watermark ({wm_tenants} / {wm_until}; never materialised = 0), B at an instant x is
+-- the rollup's backlog of the hour ending at x when x <= W, else the rollup's backlog at W (its
+-- hour W - 1h, 0 if none) plus the changes of the periods opened or closed in [W, x), read from
+-- ticket_lifecycle_recent (see backlog-region-rollup.sql). Both ends must be whole hours or at/after
+-- W. A region is listed when a period of it was open during the window, as there: B(start) > 0 or
+-- a non-zero figure in an hour or a change of the edge within the window. No team filter.
+WITH
+    {at:DateTime64(3, 'UTC')} AS end_ts,
+    end_ts - toIntervalDay({window_days:UInt16}) AS start_ts,
+    hourly AS
+    (
+        SELECT
+            toString(tenant) AS tenant,
+            toString(region) AS region,
+            toDateTime64(hour, 3, 'UTC') + toIntervalHour(1) AS hour_end,
+            backlog,
+            inflow,
+            outflow,
+            toDateTime64(
+                transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
+                3, 'UTC') AS wm
+        FROM backlog_region_hourly FINAL
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND hour_end <= end_ts
+          AND hour_end <= wm
+          AND (hour_end >= start_ts OR hour_end = wm)
+    ),
+    edge_periods AS
+    (
+        SELECT
+            toString(tenant) AS tenant,
+            toString(iv_region) AS region,
+            iv_opened_at AS opened_at,
+            iv_closed_at AS closed_at,
+            toDateTime64(
+                transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
+                3, 'UTC') AS wm
+        FROM ticket_lifecycle_recent FINAL
+        ARRAY JOIN iv_region, iv_opened_at, iv_closed_at
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR iv_region = {region:String})
+          AND iv_opened_at < end_ts
+          AND (iv_opened_at >= wm OR (iv_closed_at IS NOT NULL AND iv_closed_at >= wm AND iv_closed_at < end_ts))
+    ),
+    contributions AS
+    (
+        SELECT
+            tenant,
+            region,
+            wm,
+            toInt64(if(hour_end = start_ts, backlog, 0)) AS level_start,
+            toInt64(if(hour_end = end_ts, backlog, 0)) AS level_end,
+            toInt64(if(hour_end = wm, backlog, 0)) AS base,
+            toInt64(0) AS change_before_start,
+            toInt64(0) AS change_before_end,
+            toUInt8(hour_end > start_ts AND (backlog != 0 OR inflow != 0 OR outflow != 0)) AS in_window
+        FROM hourly
+        UNION ALL
+        SELECT tenant, region, wm, toInt64(0), toInt64(0), toInt64(0),
+            toInt64(opened_at < start_ts), toInt64(1), toUInt8(opened_at >= start_ts)
+        FROM edge_periods
+        WHERE opened_at >= wm
+        UNION ALL
+        SELECT tenant, region, wm, toInt64(0), toInt64(0), toInt64(0),
+            -toInt64(assumeNotNull(closed_at) < start_ts), toInt64(-1), toUInt8(assumeNotNull(closed_at) >= start_ts)
+        FROM edge_periods
+        WHERE closed_at IS NOT NULL AND closed_at >= wm AND closed_at < end_ts
+    ),
+    per_tenant AS
+    (
+        SELECT
+            tenant,
+            region,
+            if(start_ts <= any(wm), sum(level_start), sum(base) + sum(change_before_start)) AS tenant_b_start,
+            if(end_ts <= any(wm), sum(level_end), sum(base) + sum(change_before_end)) AS tenant_b_end,
+            max(in_window) AS in_window
+        FROM contributions
+        GROUP BY tenant, region
+    ),
+    backlog AS
+    (
+        SELECT region, sum(tenant_b_start) AS b_start, sum(tenant_b_end) AS b_end
+        FROM per_tenant
+        GROUP BY region
+        HAVING max(in_window) = 1 OR sum(tenant_b_start) != 0
+    ),
+    staff AS
+    (
+        SELECT
+            m_region AS region,
+            sumIf(m_fte, m_from < start_ts AND (m_to IS NULL OR m_to >= start_ts)) AS h_start,
+            sumIf(m_fte, m_to IS NULL OR m_to >= end_ts) AS h_end
+        FROM agent_membership FINAL
+        ARRAY JOIN m_region, m_fte, m_from, m_to
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR m_region = {region:String})
+          AND m_from < end_ts
+          AND (m_to IS NULL OR m_to >= start_ts)
+        GROUP BY region
+    ),
+    combined AS
+    (
+        SELECT region, sum(b_start) AS b_start, sum(b_end) AS b_end,
+               round(sum(h_start), 3) AS h_start, round(sum(h_end), 3) AS h_end
+        FROM
+        (
+            SELECT region, b_start, b_end, toFloat64(0) AS h_start, toFloat64(0) AS h_end FROM backlog
+            UNION ALL
+            SELECT region, toInt64(0), toInt64(0), h_start, h_end FROM staff
+            UNION ALL
+            SELECT {region:String}, toInt64(0), toInt64(0), toFloat64(0), toFloat64(0) WHERE {region:String} != ''
+        )
+        GROUP BY region
+    ),
+    growth AS
+    (
+        SELECT
+            *,
+            100 * (toFloat64(b_end) - b_start) / greatest(b_start, 1) AS backlog_growth,
+            multiIf(h_start > 0, 100 * (h_end - h_start) / h_start, h_end = 0, 0, NULL) AS headcount_growth
+        FROM combined
+    )
+SELECT
+    region,
+    toString(start_ts) AS window_start,
+    toString(end_ts) AS window_end,
+    toInt64(b_start) AS backlog_start,
+    toInt64(b_end) AS backlog_end,
+    round(backlog_growth, 4) AS backlog_growth_pct,
+    h_start AS headcount_start,
+    h_end AS headcount_end,
+    round(headcount_growth, 4) AS headcount_growth_pct,
+    if(h_start > 0, round(b_start / h_start, 4), NULL) AS load_start,
+    if(h_end > 0, round(b_end / h_end, 4), NULL) AS load_end,
+    round(backlog_growth - headcount_growth, 4) AS gap_pp
+FROM growth
+ORDER BY region
