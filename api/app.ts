@@ -17,6 +17,7 @@ import type { ClickHouseClient } from '../core/clickhouse.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics } from '../core/metrics.js';
+import { registerResponseCache } from './response-cache.js';
 import { type RollupReader, rollupReader } from './rollups.js';
 import { alertRoutes } from './routes/alerts.js';
 import { backlogRoutes } from './routes/backlog.js';
@@ -117,6 +118,10 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 
+  registerResponseCache(app, {
+    ttlMs: deps.config.API_CACHE_SECONDS * 1000,
+    routes: (url) => url.startsWith('/v1/metrics/') || url === '/v1/sla/at-risk',
+  });
   const rollups = rollupReader(deps.ch, {
     enabled: deps.config.API_READ_ROLLUPS,
     ...(deps.now ? { now: deps.now } : {}),

@@ -93,6 +93,11 @@ export const configSchema = z.object({
    * false makes every route scan the per-ticket tables (exact, slow: for checking the rollups).
    */
   API_READ_ROLLUPS: z.stringbool().default(true),
+  /**
+   * Seconds a metric answer is reused for the same question (api/response-cache.ts); identical
+   * requests in flight share one computation. 0 turns the cache off.
+   */
+  API_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(2),
   /** How often the API's region rollups are materialised (transforms; the edge is read live). */
   REGION_ROLLUP_INTERVAL_SECONDS: intFromEnv(60),
   /** JSON targets of the weekly regional review (api/review/targets.ts); built-in defaults otherwise. */
@@ -106,6 +111,12 @@ export const configSchema = z.object({
   ALERT_EVALUATION_INTERVAL_SECONDS: intFromEnv(60),
 
   TRANSFORM_GROUP_ID: z.string().min(1).default('baton-transforms'),
+  /**
+   * Estimated MiB of entity histories each entity family of a transform keeps in memory (least
+   * recently used go first; a miss reads the history back from ClickHouse). Bounds the transform's
+   * memory however many tickets are open.
+   */
+  HISTORY_CACHE_MAX_MB: intFromEnv(64),
   /** Most bytes a transform fetches per partition at once: bounds a batch's size and memory. */
   TRANSFORM_FETCH_MAX_BYTES: intFromEnv(1_048_576),
   /** How long a silent consumer keeps its partitions: a crashed instance's work moves after this. */

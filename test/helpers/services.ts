@@ -11,6 +11,8 @@ export function isolatedConfig(label: string, overrides: Partial<Config> = {}): 
     TRANSFORM_GROUP_ID: `test.${id}`,
     API_HOST: '127.0.0.1',
     API_PORT: 0,
+    // Tests read an answer right after changing the data; the cache has a test of its own.
+    API_CACHE_SECONDS: 0,
     ...(process.env.LOG_LEVEL ? {} : { LOG_LEVEL: 'warn' as const }),
     ...overrides,
   });
