@@ -4,7 +4,8 @@ ALTER TABLE ticket_lifecycle ADD COLUMN IF NOT EXISTS last_event_at DateTime64(3
 ALTER TABLE ticket_facts ADD COLUMN IF NOT EXISTS last_event_at DateTime64(3, 'UTC') DEFAULT 0 AFTER created_at;
 ALTER TABLE ticket_sla ADD COLUMN IF NOT EXISTS last_event_at DateTime64(3, 'UTC') DEFAULT 0 AFTER as_of;
 
--- 1. Hourly rollups per region, materialised periodically from the per-ticket tables by
+-- 1. Hourly rollups per region (sorted by tenant, then hour: every read is a range of hours),
+--    materialised periodically from the per-ticket tables by
 --    transforms/backlog/materialise.ts (a materialized view cannot follow per-ticket rows that are
 --    replaced), for every closed hour before the tenant's watermark in rollup_watermark.
 -- 2. "Recent" copies of the per-ticket tables, filled by materialized views with the rows of
@@ -81,7 +82,7 @@ CREATE TABLE IF NOT EXISTS backlog_region_hourly
     version UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (tenant, region, hour);
+ORDER BY (tenant, hour, region);
 
 -- Handovers made in each hour per region pair (handovers.sql's definitions); the picked-up waits
 -- are kept as arrays so percentiles over any run of hours stay exact.
@@ -102,7 +103,7 @@ CREATE TABLE IF NOT EXISTS handovers_hourly
     version         UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (tenant, from_region, to_region, hour);
+ORDER BY (tenant, hour, from_region, to_region);
 
 -- Tickets first resolved in each hour per owning region at resolution (escalations.sql).
 CREATE TABLE IF NOT EXISTS escalations_hourly
@@ -120,7 +121,7 @@ CREATE TABLE IF NOT EXISTS escalations_hourly
     version                UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (tenant, region, hour);
+ORDER BY (tenant, hour, region);
 
 -- Resolution SLA outcomes of the tickets whose clock stopped met or breached in each hour, per
 -- owning region and priority at resolution (sla-outcomes.sql).
@@ -137,7 +138,7 @@ CREATE TABLE IF NOT EXISTS sla_hourly
     version           UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (tenant, region, priority, hour);
+ORDER BY (tenant, hour, region, priority);
 
 -- Resolution-clock seconds each owning team consumed on those tickets (sla-consumption.sql), per
 -- ticket priority too so that the priority filter can be answered. Seconds are sums of whole
@@ -156,7 +157,7 @@ CREATE TABLE IF NOT EXISTS sla_team_hourly
     version          UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (tenant, team, region, priority, hour);
+ORDER BY (tenant, hour, team, region, priority);
 
 -- The resolution business seconds of those tickets per team and priority at resolution: what the
 -- at-risk prediction compares an open ticket with (sla-at-risk.sql). With each, the instant its
@@ -173,7 +174,7 @@ CREATE TABLE IF NOT EXISTS sla_durations_hourly
     version             UInt64
 )
 ENGINE = ReplacingMergeTree(version)
-ORDER BY (tenant, team, priority, hour);
+ORDER BY (tenant, hour, team, priority);
 
 -- Per tenant: hours before materialised_until are in the region rollups; markers of backlog_dirty
 -- written at or after dirty_since have not been consumed by them yet (server clock).
