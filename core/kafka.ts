@@ -70,6 +70,7 @@ export interface MessageBus {
   close(): Promise<void>;
 }
 
+const boundedRetriesWarning = 'Limiting retries for the idempotent producer';
 const kafkaLevelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
@@ -107,7 +108,13 @@ export function createMessageBus(
       () =>
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
-        log[kafkaLevelNames[level] ?? 'info'](rest, message);
+        // Baton bounds producer retries on purpose (a dead broker becomes a 503 within seconds);
+        // exactly-once comes from deterministic event ids and idempotent sinks, not from the
+        // producer, so kafkajs's warning about it is noise on every start: logged at debug.
+        const name = message?.startsWith(boundedRetriesWarning)
+          ? 'debug'
+          : (kafkaLevelNames[level] ?? 'info');
+        log[name](rest, message);
       },
   });
   const admin = kafka.admin();
