@@ -8,6 +8,7 @@ import { apiEndpoints, sampleTicketIds } from './endpoints.js';
 import { loadEndpoints, startApiProcess } from './lib/api-load.js';
 import { benchEnvironment } from './lib/environment.js';
 import { BenchEventSource, meanMessageBytes, openTicketEvents } from './lib/events.js';
+import { kafkaClientsStage } from './lib/kafka-clients.js';
 import {
   drain,
   type RateStep,
@@ -19,6 +20,7 @@ import {
 } from './lib/measure.js';
 import { startBaton } from './lib/process.js';
 import { seedHistory } from './lib/seed.js';
+import { gatewayLadder, heapCapEnv, rssSoak } from './lib/soak.js';
 import { round } from './lib/stats.js';
 import { type BenchReport, renderMarkdown } from './report.js';
 
@@ -35,6 +37,13 @@ Options:
   --stored N         ticket events stored for the API load (default 10000000, quick 100000), over a year
   --api-seconds S    seconds of load per API endpoint (default 10, quick 3)
   --open-tickets N   open tickets held by the transform for the memory figure (default 1000000, quick 10000)
+  --gateway-rates a,b rates for the same ladder through the ingest gateway (default: the straight
+                     ladder's rates up to its knee and one above)
+  --rss-soak SECONDS RSS soak through the gateway into the transforms (default 600, quick 60; 0 skips)
+  --rss-soak-rate N  its rate in events/s, below the knee (default 2000, quick 500)
+  --transform-heap-mb N  V8 old-space cap of the transform in the memory stage and the RSS soak
+                     (default 384; 0 = Node's default)
+  --skip-clients     skip the comparison of Kafka clients (kafkajs, @platformatic/kafka, @confluentinc/kafka-javascript)
   --out DIR          where the reports go (default .cache/bench)
   -h, --help         this text
 `;
@@ -48,6 +57,11 @@ const { values } = parseArgs({
     stored: { type: 'string' },
     'api-seconds': { type: 'string' },
     'open-tickets': { type: 'string' },
+    'gateway-rates': { type: 'string' },
+    'rss-soak': { type: 'string' },
+    'rss-soak-rate': { type: 'string' },
+    'transform-heap-mb': { type: 'string' },
+    'skip-clients': { type: 'boolean', default: false },
     out: { type: 'string', default: '.cache/bench' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -100,6 +114,11 @@ async function main() {
   const clickhouse = await rawClickHouse(kafkaEnv, sample);
   await kafkaEnv.close();
 
+  log('kafka clients: kafkajs beside @platformatic/kafka and @confluentinc/kafka-javascript');
+  const kafkaClients = values['skip-clients']
+    ? { skipped: 'run with --skip-clients' }
+    : await kafkaClientsStage({ events, quick, log });
+
   log('drain: one transform instance over events already in Kafka');
   const drainEnv1 = await benchEnvironment('drain1');
   const drain1 = await drain(drainEnv1, sample, 1);
@@ -128,9 +147,38 @@ async function main() {
   for (const p of transforms) await p.stop();
   await soakEnv.close();
 
+  const straightKnee = [...ladder].reverse().find((s) => s.bounded)?.targetPerSecond ?? 0;
+  const gatewayRates = values['gateway-rates']
+    ? values['gateway-rates'].split(',').map((r) => positiveInt('gateway-rates', r.trim(), 0))
+    : rates.filter((r, i) => r <= straightKnee || rates[i - 1] === straightKnee || i === 0);
+  log(`soak ladder through the ingest gateway: ${gatewayRates.join(', ')} events/s, ${soakSeconds} s each`);
+  const gatewayEnv = await benchEnvironment('gateway');
+  const gatewaySteps = await gatewayLadder(gatewayEnv, source, gatewayRates, soakSeconds, values.out, log);
+  await gatewayEnv.close();
+
+  const transformHeapMb =
+    values['transform-heap-mb'] === '0'
+      ? 0
+      : positiveInt('transform-heap-mb', values['transform-heap-mb'], 384);
+  const transformHeap = heapCapEnv(transformHeapMb);
+  const rssSoakSeconds =
+    values['rss-soak'] === '0' ? 0 : positiveInt('rss-soak', values['rss-soak'], quick ? 60 : 600);
+  const rssSoakRate = positiveInt('rss-soak-rate', values['rss-soak-rate'], quick ? 500 : 2_000);
+  let rssSoakResult: Awaited<ReturnType<typeof rssSoak>> | undefined;
+  if (rssSoakSeconds > 0) {
+    log(`RSS soak: ${rssSoakSeconds} s at ${rssSoakRate} events/s through the gateway`);
+    const rssEnv = await benchEnvironment('rss');
+    rssSoakResult = await rssSoak(rssEnv, source, rssSoakRate, rssSoakSeconds, values.out, transformHeap);
+    await rssEnv.close();
+    for (const p of rssSoakResult.processes)
+      log(
+        `  ${p.name}: ${round(p.firstWindowBytes / 2 ** 20)} -> ${round(p.lastWindowBytes / 2 ** 20)} MiB (${round(p.growth * 100)} %)`,
+      );
+  }
+
   log(`memory: one transform instance taking ${openTickets} open tickets`);
   const openEnv = await benchEnvironment('open');
-  const open = await drain(openEnv, openTicketEvents(openTickets, 'bench'), 1);
+  const open = await drain(openEnv, openTicketEvents(openTickets, 'bench'), 1, transformHeap);
   await openEnv.close();
 
   log(
@@ -166,6 +214,20 @@ async function main() {
     headers: { authorization: `Bearer ${key}` },
   });
   const apiUsage = await api.stop();
+  // The same load with every request computed (no answer cache): what a stream of distinct
+  // questions costs.
+  const uncachedPort = await freePort();
+  const uncachedApi = await startApiProcess(apiEnv, uncachedPort, {
+    API_KEYS_FILE: keysFile,
+    API_RATE_LIMIT_MAX: '1000000000',
+    API_CACHE_SECONDS: '0',
+  });
+  const latencyUncached = await loadEndpoints(`http://127.0.0.1:${uncachedPort}`, endpoints, {
+    connections: 20,
+    seconds: apiSeconds,
+    headers: { authorization: `Bearer ${key}` },
+  });
+  await uncachedApi.stop();
   await apiEnv.close();
 
   const knee = [...ladder].reverse().find((s) => s.bounded)?.targetPerSecond ?? 0;
@@ -177,6 +239,7 @@ async function main() {
     events: sample.length,
     messageBytes: round(meanMessageBytes(sample)),
     ceiling: { kafka, clickhouse },
+    kafkaClients,
     drain: {
       one: drain1,
       two: drain2,
@@ -186,8 +249,20 @@ async function main() {
     },
     ladder,
     kneePerSecond: knee,
-    openTickets: { tickets: openTickets, peakRssBytes: open.peakRssBytes, perSecond: open.perSecond },
-    api: { seeded, endpoints: latency, peakRssBytes: apiUsage.peakRssBytes },
+    gatewayLadder: gatewaySteps,
+    ...(rssSoakResult ? { rssSoak: rssSoakResult } : {}),
+    openTickets: {
+      tickets: openTickets,
+      peakRssBytes: open.peakRssBytes,
+      perSecond: open.perSecond,
+      transformHeapMb,
+    },
+    api: {
+      seeded,
+      endpoints: latency,
+      endpointsUncached: latencyUncached,
+      peakRssBytes: apiUsage.peakRssBytes,
+    },
   };
   mkdirSync(values.out, { recursive: true });
   writeFileSync(join(values.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -79,6 +79,7 @@ export async function startTransforms(
       deadLetters,
       deadLetterTopic: topicName(config, 'deadLetter'),
       logger: log,
+      cacheMaxBytes: config.HISTORY_CACHE_MAX_MB * 1024 * 1024,
       now: options.now,
       beforeStore,
       afterStore,

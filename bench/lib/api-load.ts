@@ -11,6 +11,8 @@ export interface EndpointLatency {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** What answered the first request (`x-baton-source`: rollup | live), when the route says. */
+  source: string | null;
 }
 
 export interface ApiEndpoint {
@@ -48,10 +50,13 @@ export async function loadEndpoints(
   const out: EndpointLatency[] = [];
   for (const endpoint of endpoints) {
     // A request the API refuses would measure the refusal: check each path answers 2xx first.
+    let source: string | null = null;
     for (const path of endpoint.paths.slice(0, 3)) {
       const res = await fetch(`${baseUrl}${path}`, { headers: opts.headers ?? {} });
       if (!res.ok)
         throw new Error(`${endpoint.name}: GET ${path} answered ${res.status}: ${await res.text()}`);
+      source ??= res.headers.get('x-baton-source');
+      await res.arrayBuffer();
     }
     const result = await autocannon({
       url: baseUrl,
@@ -68,6 +73,7 @@ export async function loadEndpoints(
       p99Ms: result.latency.p99,
       errors: result.errors + result.timeouts,
       non2xx: result.non2xx,
+      source,
     });
   }
   return out;

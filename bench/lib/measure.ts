@@ -90,12 +90,14 @@ export async function drain(
   env: BenchEnvironment,
   events: readonly TicketEvent[],
   instances = 1,
+  /** Environment of the transform processes besides the bench's own (e.g. NODE_OPTIONS). */
+  extraEnv: Record<string, string> = {},
 ): Promise<DrainResult> {
   const producer = await env.bus.createProducer();
   await emitTicketEvents(producer, env.topic('ticketEvents'), events);
   await producer.disconnect();
   const processes = Array.from({ length: instances }, (_, i) =>
-    startBaton(`transforms-${i + 1}`, ['transforms'], env.config),
+    startBaton(`transforms-${i + 1}`, ['transforms'], env.config, extraEnv),
   );
   const total = events.length;
   let firstProgress: { at: number; lag: number } | null = null;
@@ -225,9 +227,11 @@ export async function soakAtRate(
   perSecond: number,
   seconds: number,
   withFreshness: boolean,
+  /** Where the load and the tracers enter (default: straight to Kafka). */
+  connect: () => Promise<EventProducer> = () => env.bus.createProducer(),
 ): Promise<RateStep> {
-  const producer = await env.bus.createProducer();
-  const tracer = withFreshness ? await env.bus.createProducer() : null;
+  const producer = await connect();
+  const tracer = withFreshness ? await connect() : null;
   const before = transforms.map((p) => p.sample().cpuSeconds);
   const lagPoints: [number, number][] = [];
   const started = performance.now();

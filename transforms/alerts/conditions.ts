@@ -91,24 +91,35 @@ export type SlaRow = z.infer<typeof slaRowSchema>;
 
 const riskRank = ['none', 'watch', 'warning', 'critical', 'breached'];
 
+/** The at-risk tickets of one tenant and region, counted. */
+export const slaRiskGroupSchema = z.object({
+  tenant: z.string(),
+  region: z.string(),
+  level: num,
+  /** Below the level but predicted to breach. */
+  predicted: num,
+});
+export type SlaRiskGroup = z.infer<typeof slaRiskGroupSchema>;
+
 /** Groups the at-risk tickets by tenant and region; every group with a ticket gets an observation. */
 export function decideSlaRisk(rule: SlaRule, rows: SlaRow[]): Observation[] {
-  const p = rule.params;
-  const min = riskRank.indexOf(p.minLevel);
-  const groups = new Map<
-    string,
-    { tenant: string; region: string; level: number; predicted: number; open: number }
-  >();
+  const min = riskRank.indexOf(rule.params.minLevel);
+  const groups = new Map<string, SlaRiskGroup>();
   for (const r of rows) {
     const key = `${r.tenant}\n${r.region}`;
-    const g = groups.get(key) ?? { tenant: r.tenant, region: r.region, level: 0, predicted: 0, open: 0 };
-    g.open++;
-    const atLevel = riskRank.indexOf(r.risk) >= min;
-    if (atLevel) g.level++;
-    else if (p.includePredicted && r.predicted_breach === 1) g.predicted++;
+    const g = groups.get(key) ?? { tenant: r.tenant, region: r.region, level: 0, predicted: 0 };
+    if (riskRank.indexOf(r.risk) >= min) g.level++;
+    else if (r.predicted_breach === 1) g.predicted++;
     groups.set(key, g);
   }
-  return [...groups.values()].map((g) => {
+  return decideSlaRiskGroups(rule, [...groups.values()]);
+}
+
+/** decideSlaRisk over tickets already counted per tenant and region (by ClickHouse). */
+export function decideSlaRiskGroups(rule: SlaRule, groups: readonly SlaRiskGroup[]): Observation[] {
+  const p = rule.params;
+  return groups.map((counted) => {
+    const g = { ...counted, predicted: p.includePredicted ? counted.predicted : 0 };
     const count = g.level + g.predicted;
     const group = { tenant: g.tenant, region: g.region };
     return {
@@ -267,10 +278,17 @@ export async function observe(ch: ClickHouseClient, rule: AlertRule, now: number
       return out;
     }
     case 'sla_risk_surge': {
-      const got = await rows(
-        ch,
-        'sla-at-risk',
-        {
+      // Counted inside ClickHouse: every open ticket may be at risk, and a row each would make the
+      // evaluator's memory grow with the backlog.
+      const rs = await ch.query({
+        query: `SELECT tenant, region,
+                       countIf(indexOf(['none', 'watch', 'warning', 'critical', 'breached'], risk) - 1 >= {level_rank:Int32}) AS level,
+                       countIf(indexOf(['none', 'watch', 'warning', 'critical', 'breached'], risk) - 1 < {level_rank:Int32}
+                               AND predicted_breach = 1) AS predicted
+                FROM (${readQuery('sla-at-risk')})
+                GROUP BY tenant, region
+                ORDER BY tenant, region`,
+        query_params: {
           tenant: rule.params.tenant ?? '',
           region: rule.params.region ?? '',
           team: '',
@@ -279,10 +297,11 @@ export async function observe(ch: ClickHouseClient, rule: AlertRule, now: number
           min_level: rule.params.includePredicted ? 'none' : rule.params.minLevel,
           min_history: rule.params.minHistory,
           as_of: at,
+          level_rank: riskRank.indexOf(rule.params.minLevel),
         },
-        slaRowSchema,
-      );
-      return decideSlaRisk(rule, got);
+        format: 'JSONEachRow',
+      });
+      return decideSlaRiskGroups(rule, z.array(slaRiskGroupSchema).parse(await rs.json()));
     }
     case 'handover_pickup_p90': {
       const out: Observation[] = [];

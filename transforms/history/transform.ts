@@ -7,6 +7,7 @@ import type { Outcome } from '../../core/outcome.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { deadLetterRow, type RecordPosition } from './dead-letter-rows.js';
+import { HistoryCache } from './history-cache.js';
 
 // The shape every stateful transform here shares: an entity's (ticket's, job's, agent's) results
 // are recomputed from its whole event history whenever an event of it arrives, and written as
@@ -58,7 +59,12 @@ export interface HistoryTransformOptions<E extends EntityEvent> {
   deadLetters: EventProducer;
   deadLetterTopic: string;
   logger: Logger;
-  /** Entity histories kept in memory; a miss reloads the history from ClickHouse. */
+  /**
+   * Estimated bytes of entity histories kept in memory (default 64 MiB); a miss reloads the
+   * history from ClickHouse. See history-cache.ts.
+   */
+  cacheMaxBytes?: number;
+  /** At most this many entities' histories kept in memory, besides the byte bound. */
   cacheEntities?: number;
   now?: () => number;
   /**
@@ -87,11 +93,18 @@ export interface BatchResult {
  * Kafka acknowledged its dead letters, so the caller may then commit the batch's offsets.
  */
 export class HistoryTransform<E extends EntityEvent> {
-  private readonly histories = new Map<string, E[]>();
-  private readonly cacheEntities: number;
+  private readonly histories: HistoryCache<E>;
 
   constructor(private readonly opts: HistoryTransformOptions<E>) {
-    this.cacheEntities = opts.cacheEntities ?? 200_000;
+    this.histories = new HistoryCache<E>({
+      maxBytes: opts.cacheMaxBytes ?? 64 * 1024 * 1024,
+      ...(opts.cacheEntities === undefined ? {} : { maxEntities: opts.cacheEntities }),
+    });
+  }
+
+  /** Entities whose histories are cached, and the cache's estimated bytes. */
+  cacheUsage(): { entities: number; bytes: number } {
+    return { entities: this.histories.size, bytes: this.histories.bytes };
   }
 
   /** Another instance may have written histories for partitions this one now owns. */
@@ -196,15 +209,7 @@ export class HistoryTransform<E extends EntityEvent> {
       const history = touched.get(keyOf(e.tenant, family.entityId(e)))!;
       if (!history.some((h) => h.eventId === e.eventId)) history.push(e);
     }
-    for (const [key, history] of touched) {
-      this.histories.delete(key); // re-insert: Map order doubles as least-recently-used order
-      this.histories.set(key, history);
-    }
-    while (this.histories.size > this.cacheEntities) {
-      const oldest = this.histories.keys().next().value;
-      if (oldest === undefined) break;
-      this.histories.delete(oldest);
-    }
+    for (const [key, history] of touched) this.histories.set(key, history);
     return touched;
   }
 }

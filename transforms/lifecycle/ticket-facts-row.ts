@@ -1,9 +1,9 @@
-import { lastEventAt } from './sink.js';
 import { type CalendarLookup, defaultCalendarLookup } from '../../core/calendar.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { TicketEvent } from '../../core/events/ticket.js';
 import { tables } from '../../core/tables.js';
 import type { Projection } from '../history/transform.js';
+import { lastEventAt } from './sink.js';
 import { computeTicketFacts, type TicketFacts } from './ticket-facts.js';
 
 // The ticket_facts row of a ticket (sql/migrations/0004_ticket_facts.sql).

@@ -1,9 +1,9 @@
-import { lastEventAt } from '../lifecycle/sink.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { Priority, TicketEvent } from '../../core/events/ticket.js';
 import { tables } from '../../core/tables.js';
 import type { Projection } from '../history/transform.js';
 import { orderEvents } from '../lifecycle/backlog-periods.js';
+import { lastEventAt } from '../lifecycle/sink.js';
 import { type ClockSummary, type RiskLevel, type SlaClock, slaForTicket } from './clock.js';
 import type { SlaSettings } from './settings.js';
 import { computeUpdateClock, type UpdateClock } from './update.js';

@@ -1,0 +1,277 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createDemoKeyFile } from '../../core/api-keys.js';
+import type { EventProducer } from '../../core/kafka.js';
+import type { BenchEnvironment } from './environment.js';
+import type { BenchEventSource } from './events.js';
+import { type RateStep, soakAtRate, waitForDrain, warmUp } from './measure.js';
+import { type BatonProcess, startBaton } from './process.js';
+import { round, sleep } from './stats.js';
+
+// The soaks that go through the ingest gateway, and the memory soak: fixed-rate load for minutes
+// with every Baton process's RSS sampled, to tell a bounded working set from a slow leak.
+
+const MiB = 1024 * 1024;
+
+/**
+ * NODE_OPTIONS that cap a transform's V8 old space. Its live heap is bounded (the history cache by
+ * HISTORY_CACHE_MAX_MB, batches by TRANSFORM_FETCH_MAX_BYTES), but under Node's default limit (a
+ * quarter of the machine's memory, up to 4 GiB) V8 lets the heap grow to several times what is live
+ * before a full collection, and RSS follows; a cap makes it collect sooner instead.
+ */
+export const heapCapEnv = (mb: number): Record<string, string> =>
+  mb > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${mb}`.trim() } : {};
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
+export interface Gateway {
+  process: BatonProcess;
+  url: string;
+  /** An ingest key of the gateway's key file. */
+  key: string;
+}
+
+/** `baton ingest` on a free port with an ingest key of its own; resolves once it answers. */
+export async function startGateway(env: BenchEnvironment, keysDir: string): Promise<Gateway> {
+  mkdirSync(keysDir, { recursive: true });
+  const { key, file } = createDemoKeyFile(join(keysDir, 'bench-ingest-keys.json'), ['ingest']);
+  const port = await freePort();
+  const process = startBaton('gateway', ['ingest'], env.config, {
+    INGEST_PORT: String(port),
+    API_KEYS_FILE: file,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { process, url, key };
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  await process.stop();
+  throw new Error(`the ingest gateway did not answer on port ${port} within 30 s`);
+}
+
+/**
+ * The Kafka producer's interface over POST /v1/events, so the same load generator can go through
+ * the gateway: each send is one request (the messages' values are the canonical events as JSON).
+ */
+export function gatewayProducer(gateway: Gateway): EventProducer {
+  const url = `${gateway.url}/v1/events`;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${gateway.key}` };
+  return {
+    async send(_topic, messages) {
+      if (messages.length === 0) return;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: `[${messages.map((m) => m.value).join(',')}]`,
+      });
+      if (!res.ok) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+      await res.arrayBuffer().catch(() => undefined);
+    },
+    async disconnect() {},
+  };
+}
+
+export interface GatewayStep extends RateStep {
+  gatewayCpuSecondsPerEvent: number;
+  gatewayRssBytes: number;
+}
+
+/** The soak ladder with the load posted to the gateway; stops at the first unbounded rate. */
+export async function gatewayLadder(
+  env: BenchEnvironment,
+  source: BenchEventSource,
+  rates: readonly number[],
+  seconds: number,
+  keysDir: string,
+  log: (msg: string) => void,
+): Promise<GatewayStep[]> {
+  const gateway = await startGateway(env, keysDir);
+  const transforms = [startBaton('transforms', ['transforms'], env.config)];
+  const steps: GatewayStep[] = [];
+  try {
+    await warmUp(env);
+    for (const rate of rates) {
+      const before = gateway.process.sample().cpuSeconds;
+      const step = await soakAtRate(env, source, transforms, rate, seconds, true, async () =>
+        gatewayProducer(gateway),
+      );
+      const usage = gateway.process.sample();
+      const sent = step.producedPerSecond * seconds;
+      steps.push({
+        ...step,
+        gatewayCpuSecondsPerEvent: (usage.cpuSeconds - before) / Math.max(sent, 1),
+        gatewayRssBytes: usage.rssBytes,
+      });
+      log(
+        `  ${rate}/s via gateway: produced ${round(step.producedPerSecond)}/s, lag slope ${round(step.lagSlopePerSecond)}/s, ` +
+          `gateway ${round(((usage.cpuSeconds - before) / Math.max(sent, 1)) * 1000, 3)} CPU s/1k events, ${round(usage.rssBytes / MiB)} MiB`,
+      );
+      if (!step.bounded) break;
+      if ((await waitForDrain(env)) > 0) break;
+    }
+  } finally {
+    for (const p of [...transforms, gateway.process]) await p.stop();
+  }
+  return steps;
+}
+
+export interface ProcessRss {
+  name: string;
+  /** [seconds since the soak started, RSS bytes] */
+  samples: [number, number][];
+  firstWindowBytes: number;
+  lastWindowBytes: number;
+  /** (last window − first window) / first window */
+  growth: number;
+  peakBytes: number;
+}
+
+export interface RssSoakResult {
+  targetPerSecond: number;
+  seconds: number;
+  /** Length of the first and the last window compared (a minute, or a quarter of a short soak). */
+  windowSeconds: number;
+  via: 'gateway' | 'kafka';
+  step: RateStep;
+  processes: ProcessRss[];
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+
+/**
+ * A long soak at a fixed rate below the knee, through the gateway into the transforms, with the RSS
+ * of each process sampled every few seconds: the mean RSS of the last minute against the first.
+ */
+export async function rssSoak(
+  env: BenchEnvironment,
+  source: BenchEventSource,
+  perSecond: number,
+  seconds: number,
+  keysDir: string,
+  transformEnv: Record<string, string> = {},
+  sampleEverySeconds = 5,
+): Promise<RssSoakResult> {
+  const gateway = await startGateway(env, keysDir);
+  const transforms = [startBaton('transforms', ['transforms'], env.config, transformEnv)];
+  const processes = [...transforms, gateway.process];
+  try {
+    await warmUp(env);
+    const samples = processes.map(() => [] as [number, number][]);
+    const started = performance.now();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const at = (performance.now() - started) / 1000;
+        processes.forEach((p, i) => {
+          samples[i]!.push([at, p.sample().rssBytes]);
+        });
+        await sleep(sampleEverySeconds * 1000);
+      }
+    })();
+    const step = await soakAtRate(env, source, transforms, perSecond, seconds, false, async () =>
+      gatewayProducer(gateway),
+    );
+    sampling = false;
+    await sampler;
+    const windowSeconds = Math.min(60, seconds / 4);
+    return {
+      targetPerSecond: perSecond,
+      seconds,
+      windowSeconds,
+      via: 'gateway',
+      step,
+      processes: processes.map((p, i) => {
+        const points = samples[i]!;
+        const end = points[points.length - 1]?.[0] ?? 0;
+        const first = mean(points.filter(([t]) => t <= windowSeconds).map(([, b]) => b));
+        const last = mean(points.filter(([t]) => t >= end - windowSeconds).map(([, b]) => b));
+        return {
+          name: p.name,
+          samples: points,
+          firstWindowBytes: first,
+          lastWindowBytes: last,
+          growth: first > 0 ? (last - first) / first : Number.NaN,
+          peakBytes: Math.max(0, ...points.map(([, b]) => b)),
+        };
+      }),
+    };
+  } finally {
+    for (const p of processes) await p.stop();
+  }
+}
+
+const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+
+/** The report's sections of the gateway ladder and the RSS soak (empty when not measured). */
+export function renderSoakSections(r: { gatewayLadder?: GatewayStep[]; rssSoak?: RssSoakResult }): string[] {
+  const lines: string[] = [];
+  if (r.gatewayLadder) {
+    lines.push(
+      '## Fixed-rate soak ladder (through the ingest gateway)',
+      '',
+      'The same simulator events POSTed to `/v1/events` with an ingest key (one request per 100 ms tick), the gateway writing them to Kafka; tracers go the same way.',
+      '',
+      '| target events/s | produced/s | lag slope (events/s) | max lag | bounded | transforms CPU s / 1k events | gateway CPU s / 1k events | gateway RSS | freshness p50 | freshness p99 |',
+      '|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|',
+      ...r.gatewayLadder.map(
+        (s) =>
+          `| ${n(s.targetPerSecond)} | ${n(s.producedPerSecond)} | ${round(s.lagSlopePerSecond)} | ${n(s.maxLag)} | ${s.bounded ? 'yes' : 'no'} | ${round(s.cpuSecondsPerEvent * 1000, 2)} | ${round(s.gatewayCpuSecondsPerEvent * 1000, 3)} | ${n(s.gatewayRssBytes / MiB)} MiB | ${s.freshnessMs ? `${n(s.freshnessMs.p50)} ms` : ''} | ${s.freshnessMs ? `${n(s.freshnessMs.p99)} ms` : ''} |`,
+      ),
+      '',
+      `Knee through the gateway: ${n(gatewayKnee(r.gatewayLadder))} events/s.`,
+      '',
+    );
+  }
+  if (r.rssSoak) {
+    const s = r.rssSoak;
+    lines.push(
+      '## RSS soak',
+      '',
+      `${n(s.seconds)} s at ${n(s.targetPerSecond)} events/s through the ingest gateway (produced ${n(s.step.producedPerSecond)}/s, ${s.step.bounded ? 'lag bounded' : 'lag NOT bounded'}); RSS of each process sampled every few seconds, mean of the first ${n(s.windowSeconds)} s against the last ${n(s.windowSeconds)} s.`,
+      '',
+      '| process | first window | last window | growth | peak |',
+      '|---|---:|---:|---:|---:|',
+      ...s.processes.map(
+        (p) =>
+          `| ${p.name} | ${n(p.firstWindowBytes / MiB)} MiB | ${n(p.lastWindowBytes / MiB)} MiB | ${round(p.growth * 100)} % | ${n(p.peakBytes / MiB)} MiB |`,
+      ),
+      '',
+    );
+  }
+  return lines;
+}
+
+export const gatewayKnee = (steps: readonly RateStep[]) =>
+  [...steps].reverse().find((s) => s.bounded)?.targetPerSecond ?? 0;
+
+/** The target rows of the soaks, in the report's target table format. */
+export function soakTargetRows(r: { rssSoak?: RssSoakResult }): string[][] {
+  if (!r.rssSoak) return [];
+  const worst = Math.max(...r.rssSoak.processes.map((p) => p.growth));
+  const minutes = round(r.rssSoak.seconds / 60);
+  return [
+    [
+      `No process grows more than 10 % over a ${minutes}-minute soak`,
+      r.rssSoak.processes.map((p) => `${p.name} ${round(p.growth * 100)} %`).join(', '),
+      r.rssSoak.seconds < 600
+        ? `${worst <= 0.1 ? 'met' : 'missed'} (soak shorter than 10 minutes)`
+        : worst <= 0.1
+          ? 'met'
+          : 'missed',
+    ],
+  ];
+}
