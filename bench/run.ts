@@ -1,5 +1,4 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +17,7 @@ import {
   waitForDrain,
   warmUp,
 } from './lib/measure.js';
-import { startBaton } from './lib/process.js';
+import { freePort, startBaton } from './lib/process.js';
 import { seedHistory } from './lib/seed.js';
 import { gatewayLadder, heapCapEnv, rssSoak } from './lib/soak.js';
 import { round } from './lib/stats.js';
@@ -88,16 +87,6 @@ const openTickets = positiveInt('open-tickets', values['open-tickets'], quick ? 
 const rates = (values.rates ?? (quick ? '500,1000' : '1000,2000,4000,8000,16000,32000'))
   .split(',')
   .map((r) => positiveInt('rates', r.trim(), 0));
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 

@@ -1,12 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createDemoKeyFile } from '../../core/api-keys.js';
 import type { EventProducer } from '../../core/kafka.js';
 import type { BenchEnvironment } from './environment.js';
 import type { BenchEventSource } from './events.js';
 import { type RateStep, soakAtRate, waitForDrain, warmUp } from './measure.js';
-import { type BatonProcess, startBaton } from './process.js';
+import { type BatonProcess, freePort, startBaton } from './process.js';
 import { round, sleep } from './stats.js';
 
 // The soaks that go through the ingest gateway, and the memory soak: fixed-rate load for minutes
@@ -22,16 +21,6 @@ const MiB = 1024 * 1024;
  */
 export const heapCapEnv = (mb: number): Record<string, string> =>
   mb > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${mb}`.trim() } : {};
-
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 export interface Gateway {
   process: BatonProcess;
