@@ -25,6 +25,9 @@ export async function benchEnvironment(label: string): Promise<BenchEnvironment>
     CLICKHOUSE_DATABASE: `bench_${id}`,
     TRANSFORM_GROUP_ID: `bench.${id}`,
     LOG_LEVEL: 'error',
+    // Seeding copies millions of rows in one statement (and the views fill the recent and open
+    // copies with them): far longer than a request of the pipeline may take.
+    CLICKHOUSE_REQUEST_TIMEOUT_MS: 900_000,
   });
   const logger = createLogger(config, `bench-${label}`);
   await migrateDatabase(config, logger);
