@@ -1,6 +1,7 @@
 import type { EndpointLatency } from './lib/api-load.js';
 import { type KafkaClientsStage, kafkaClientsSection } from './lib/kafka-clients.js';
 import type { DrainResult, RateStep, Throughput } from './lib/measure.js';
+import { profileSection, type TransformProfile } from './lib/profile.js';
 import type { SeedResult } from './lib/seed.js';
 import { type GatewayStep, type RssSoakResult, renderSoakSections, soakTargetRows } from './lib/soak.js';
 import { round } from './lib/stats.js';
@@ -10,10 +11,14 @@ export interface BenchReport {
   finishedAt: string;
   mode: string;
   machine: { cpus: number; memoryBytes: number; node: string };
+  /** Wall time of each stage (those run beside the RSS soak overlap it). */
+  stages?: { name: string; seconds: number }[];
   events: number;
   messageBytes: number;
   ceiling: { kafka: Throughput; clickhouse: Throughput };
   kafkaClients?: KafkaClientsStage;
+  /** One transform instance draining under the CPU profiler: where its time goes. */
+  profile?: TransformProfile;
   drain: {
     one: DrainResult;
     two: DrainResult;
@@ -22,6 +27,8 @@ export interface BenchReport {
     scalingTwoOverOne: number;
   };
   ladder: RateStep[];
+  /** Minutes at the ladder's highest bounded rate: the knee counts only if it holds. */
+  kneeSoak?: RateStep;
   kneePerSecond: number;
   gatewayLadder?: GatewayStep[];
   rssSoak?: RssSoakResult;
@@ -33,6 +40,8 @@ export interface BenchReport {
     /** Every request computed (API_CACHE_SECONDS=0). */
     endpointsUncached?: EndpointLatency[];
     peakRssBytes: number;
+    /** The same reads, every request computed, over a tenth of the stored events. */
+    smaller?: { seeded: SeedResult; endpointsUncached: EndpointLatency[] };
   };
 }
 
@@ -47,7 +56,9 @@ function targets(r: BenchReport): string[] {
   const rows = [
     [
       'End-to-end sustained ≥ 25,000 events/s',
-      `${n(sustained)} events/s (knee of the ladder)`,
+      r.kneeSoak
+        ? `${n(sustained)} events/s (the ladder's knee ${r.kneeSoak.bounded ? 'held' : `did not hold`} for ${n(r.kneeSoak.seconds)} s at ${n(r.kneeSoak.targetPerSecond)} events/s)`
+        : `${n(sustained)} events/s (knee of the ladder)`,
       sustained >= 25_000 ? 'met' : `missed by ${n(25_000 - sustained)} events/s`,
     ],
     [
@@ -57,6 +68,15 @@ function targets(r: BenchReport): string[] {
         ? 'met'
         : `missed by ${round((0.5 - r.drain.ratioToKafkaCeiling) * 100)} pp`,
     ],
+    ...(r.kneeSoak?.freshnessMs
+      ? [
+          [
+            `Freshness at the knee (${n(r.kneeSoak.targetPerSecond)} events/s)`,
+            `p50 ${n(r.kneeSoak.freshnessMs.p50)} ms, p99 ${n(r.kneeSoak.freshnessMs.p99)} ms`,
+            r.kneeSoak.freshnessMs.p99 <= 2_000 ? 'within 2 s' : 'over 2 s',
+          ],
+        ]
+      : []),
     [
       'Freshness p99 ≤ 2 s at 10,000 events/s',
       at10k ? `${n(at10k.freshnessMs!.p99)} ms` : '10,000 events/s not in the ladder or not sustained',
@@ -87,6 +107,44 @@ function targets(r: BenchReport): string[] {
   return ['| target | measured | status |', '|---|---|---|', ...rows.map((c) => `| ${c.join(' | ')} |`)];
 }
 
+const answeredFrom = (e: EndpointLatency) =>
+  e.source ?? (e.name.includes('timeline') ? 'point lookups' : 'live');
+
+function stagesSection(r: BenchReport): string[] {
+  if (!r.stages?.length) return [];
+  const wall = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
+  return [
+    `Wall time ${round(wall / 60, 1)} min. Stages (the memory stage, the API's seeding and the Kafka clients' install run beside the RSS soak):`,
+    '',
+    '| stage | seconds |',
+    '|---|---:|',
+    ...r.stages.map((st) => `| ${st.name} | ${round(st.seconds, 1)} |`),
+    '',
+  ];
+}
+
+/** The same reads over a tenth of the history and over all of it, every request computed. */
+function costGrowthSection(r: BenchReport): string[] {
+  const smaller = r.api.smaller;
+  if (!smaller || !r.api.endpointsUncached) return [];
+  const factor = r.api.seeded.events / Math.max(smaller.seeded.events, 1);
+  return [
+    `### Cost growth: ${n(smaller.seeded.events)} → ${n(r.api.seeded.events)} stored events (×${round(factor, 1)})`,
+    '',
+    'Every request computed (`API_CACHE_SECONDS=0`), 20 clients; the ratio is the larger history over the smaller (×1 = the cost does not grow with history).',
+    '',
+    '| endpoint | answered from | smaller: p50 | p99 | requests/s | larger: p50 | p99 | requests/s | p50 ratio |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.api.endpointsUncached.map((large) => {
+      const small = smaller.endpointsUncached.find((e) => e.name === large.name);
+      if (!small)
+        return `| ${large.name} | | | | | ${n(large.p50Ms)} ms | ${n(large.p99Ms)} ms | ${n(large.requestsPerSecond)} | |`;
+      return `| ${large.name} | ${answeredFrom(large)} | ${n(small.p50Ms)} ms | ${n(small.p99Ms)} ms | ${n(small.requestsPerSecond)} | ${n(large.p50Ms)} ms | ${n(large.p99Ms)} ms | ${n(large.requestsPerSecond)} | ×${round(large.p50Ms / Math.max(small.p50Ms, 1), 2)} |`;
+    }),
+    '',
+  ];
+}
+
 export function renderMarkdown(r: BenchReport): string {
   const lines = [
     `# Baton benchmark — ${r.mode} run`,
@@ -94,6 +152,7 @@ export function renderMarkdown(r: BenchReport): string {
     `${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs, ${n(r.machine.memoryBytes / MiB)} MiB, Node ${r.machine.node}.`,
     `${n(r.events)} simulator ticket events of ${r.messageBytes} bytes on average; Kafka, ClickHouse and Baton on this machine.`,
     '',
+    ...stagesSection(r),
     '## Ceiling and pipeline, same run',
     '',
     '| measurement | events/s | ratio to Kafka ceiling | CPU s / 1k events | peak RSS |',
@@ -105,6 +164,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     `Two instances over one: ×${round(r.drain.scalingTwoOverOne, 2)}.`,
     '',
+    ...profileSection(r.profile),
     ...kafkaClientsSection(r.kafkaClients),
     '## Fixed-rate soak ladder (straight to Kafka)',
     '',
@@ -115,7 +175,11 @@ export function renderMarkdown(r: BenchReport): string {
         `| ${n(s.targetPerSecond)} | ${n(s.producedPerSecond)} | ${round(s.lagSlopePerSecond)} | ${n(s.maxLag)} | ${s.bounded ? 'yes' : 'no'} | ${round(s.cpuSecondsPerEvent * 1000, 2)} | ${n(s.rssBytes / MiB)} MiB | ${s.freshnessMs ? `${n(s.freshnessMs.p50)} ms` : ''} | ${s.freshnessMs ? `${n(s.freshnessMs.p99)} ms` : ''} |`,
     ),
     '',
-    `Knee (highest bounded rate): ${n(r.kneePerSecond)} events/s.`,
+    r.kneeSoak
+      ? `The ladder's highest bounded rate, ${n(r.kneeSoak.targetPerSecond)} events/s, then held for ${n(r.kneeSoak.seconds)} s: produced ${n(r.kneeSoak.producedPerSecond)}/s, lag slope ${round(r.kneeSoak.lagSlopePerSecond)}/s, max lag ${n(r.kneeSoak.maxLag)}, ${r.kneeSoak.bounded ? 'bounded' : 'NOT bounded'}; CPU ${round(r.kneeSoak.cpuSecondsPerEvent * 1000, 2)} s / 1k events${r.kneeSoak.freshnessMs ? `; freshness p50 ${n(r.kneeSoak.freshnessMs.p50)} ms, p99 ${n(r.kneeSoak.freshnessMs.p99)} ms (${n(r.kneeSoak.freshnessMs.samples)} tracers)` : ''}.`
+      : 'No rate of the ladder was bounded.',
+    '',
+    `Knee (highest rate bounded on the ladder${r.kneeSoak ? ' and held' : ''}): ${n(r.kneePerSecond)} events/s.`,
     '',
     ...renderSoakSections(r),
     '## API under load (20 concurrent clients)',
@@ -129,12 +193,13 @@ export function renderMarkdown(r: BenchReport): string {
     ...r.api.endpoints.map((e, i) => {
       const u = r.api.endpointsUncached?.[i];
       const computed = u ? `${n(u.requestsPerSecond)} | ${n(u.p50Ms)} ms | ${n(u.p99Ms)} ms` : '– | – | –';
-      return `| ${e.name} | ${e.source ?? (e.name.includes('timeline') ? 'point lookups' : 'live')} | ${n(e.requestsPerSecond)} | ${n(e.p50Ms)} ms | ${n(e.p99Ms)} ms | ${computed} | ${e.errors + (u?.errors ?? 0)} | ${e.non2xx + (u?.non2xx ?? 0)} |`;
+      return `| ${e.name} | ${answeredFrom(e)} | ${n(e.requestsPerSecond)} | ${n(e.p50Ms)} ms | ${n(e.p99Ms)} ms | ${computed} | ${e.errors + (u?.errors ?? 0)} | ${e.non2xx + (u?.non2xx ?? 0)} |`;
     }),
     '',
+    ...costGrowthSection(r),
     '## Memory',
     '',
-    `One transform instance after taking ${n(r.openTickets.tickets)} open tickets: peak RSS ${n(r.openTickets.peakRssBytes / MiB)} MiB (drained at ${n(r.openTickets.perSecond)} events/s)${r.openTickets.transformHeapMb ? `, run with \`--max-old-space-size=${r.openTickets.transformHeapMb}\`` : ", under Node's default heap limit"}.`,
+    `One transform instance after taking ${n(r.openTickets.tickets)} open tickets: peak RSS ${n(r.openTickets.peakRssBytes / MiB)} MiB (drained at ${n(r.openTickets.perSecond)} events/s)${r.openTickets.transformHeapMb ? `, run with \`--max-old-space-size=${r.openTickets.transformHeapMb}\`` : ", under Node's default heap limit"}${r.rssSoak?.beside.length ? '; run beside the RSS soak (the rate is not comparable with the drain)' : ''}.`,
     '',
     '## Targets',
     '',

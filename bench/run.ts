@@ -7,7 +7,7 @@ import { apiEndpoints, sampleTicketIds } from './endpoints.js';
 import { loadEndpoints, startApiProcess } from './lib/api-load.js';
 import { benchEnvironment } from './lib/environment.js';
 import { BenchEventSource, meanMessageBytes, openTicketEvents } from './lib/events.js';
-import { kafkaClientsStage } from './lib/kafka-clients.js';
+import { installKafkaClients, kafkaClientsStage } from './lib/kafka-clients.js';
 import {
   drain,
   type RateStep,
@@ -18,23 +18,26 @@ import {
   warmUp,
 } from './lib/measure.js';
 import { freePort, startBaton } from './lib/process.js';
-import { seedHistory } from './lib/seed.js';
-import { gatewayLadder, heapCapEnv, rssSoak } from './lib/soak.js';
+import { seedTwoSizes } from './lib/seed.js';
+import { gatewayLadder, heapCapEnv, kneeOf, type RssSoakResult, rssSoak } from './lib/soak.js';
 import { round } from './lib/stats.js';
 import { type BenchReport, renderMarkdown } from './report.js';
 
 const usage = `Usage: npm run bench -- [options]
 
 Measures Baton's pipeline beside the raw ceiling of Kafka and ClickHouse on this machine, in one run,
-and writes a JSON and a Markdown report.
+and writes a JSON and a Markdown report. With the default sizes a run takes about 20 minutes, ten
+of them the RSS soak.
 
 Options:
   --quick            small sizes and short soaks (what CI runs; figures are reported, not asserted)
   --events N         events for the ceiling and drain measurements (default 200000, quick 20000)
-  --rates a,b,c      fixed rates (events/s) for the soak ladder (default 1000,2000,4000,8000,16000,32000)
-  --soak SECONDS     seconds per ladder step (default 60, quick 10)
-  --stored N         ticket events stored for the API load (default 10000000, quick 100000), over a year
-  --api-seconds S    seconds of load per API endpoint (default 10, quick 3)
+  --rates a,b,c      fixed rates (events/s) for the soak ladder (default 2000,5000,10000,16000,25000)
+  --soak SECONDS     seconds per ladder step (default 20, quick 10)
+  --knee-soak SECONDS  seconds at the ladder's knee, to confirm it holds (default 120, quick 20)
+  --stored N         ticket events stored for the API load (default 10000000, quick 100000), over a
+                     year; the API is also measured over a tenth of it, for the cost growth
+  --api-seconds S    seconds of load per API endpoint (default 4, quick 3)
   --open-tickets N   open tickets held by the transform for the memory figure (default 1000000, quick 10000)
   --gateway-rates a,b rates for the same ladder through the ingest gateway (default: the straight
                      ladder's rates up to its knee and one above)
@@ -45,6 +48,9 @@ Options:
   --skip-clients     skip the comparison of Kafka clients (kafkajs, @platformatic/kafka, @confluentinc/kafka-javascript)
   --out DIR          where the reports go (default .cache/bench)
   -h, --help         this text
+
+The memory stage, the API's seeding and the Kafka clients' install run beside the RSS soak (at a
+rate well below the knee; RSS does not depend on the share of CPU), so that a run stays short.
 `;
 
 const { values } = parseArgs({
@@ -53,6 +59,7 @@ const { values } = parseArgs({
     events: { type: 'string' },
     rates: { type: 'string' },
     soak: { type: 'string' },
+    'knee-soak': { type: 'string' },
     stored: { type: 'string' },
     'api-seconds': { type: 'string' },
     'open-tickets': { type: 'string' },
@@ -80,15 +87,46 @@ const positiveInt = (name: string, raw: string | undefined, def: number) => {
 };
 const quick = values.quick;
 const events = positiveInt('events', values.events, quick ? 20_000 : 200_000);
-const soakSeconds = positiveInt('soak', values.soak, quick ? 10 : 60);
+const soakSeconds = positiveInt('soak', values.soak, quick ? 10 : 20);
+const kneeSoakSeconds = positiveInt('knee-soak', values['knee-soak'], quick ? 20 : 120);
 const storedEvents = positiveInt('stored', values.stored, quick ? 100_000 : 10_000_000);
-const apiSeconds = positiveInt('api-seconds', values['api-seconds'], quick ? 3 : 10);
+const apiSeconds = positiveInt('api-seconds', values['api-seconds'], quick ? 3 : 4);
 const openTickets = positiveInt('open-tickets', values['open-tickets'], quick ? 10_000 : 1_000_000);
-const rates = (values.rates ?? (quick ? '500,1000' : '1000,2000,4000,8000,16000,32000'))
+const rates = (values.rates ?? (quick ? '500,1000' : '2000,5000,10000,16000,25000'))
   .split(',')
   .map((r) => positiveInt('rates', r.trim(), 0));
+const transformHeapMb =
+  values['transform-heap-mb'] === '0'
+    ? 0
+    : positiveInt('transform-heap-mb', values['transform-heap-mb'], 384);
+const rssSoakSeconds =
+  values['rss-soak'] === '0' ? 0 : positiveInt('rss-soak', values['rss-soak'], quick ? 60 : 600);
+const rssSoakRate = positiveInt('rss-soak-rate', values['rss-soak-rate'], quick ? 500 : 2_000);
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+/** How long each stage took, for the report (a default run should stay under 20 minutes). */
+const stages: { name: string; seconds: number }[] = [];
+async function stage<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    stages.push({ name, seconds: round((performance.now() - started) / 1000, 1) });
+  }
+}
+
+/** Progress of a long seeding: a line per tenth on a pipe, an updated line on a terminal. */
+function progress(total: number, label: string) {
+  let shown = 0;
+  return (done: number) => {
+    if (process.stderr.isTTY) process.stderr.write(`\rbench:   ${label} ${done} / ${total} events`);
+    else if (done >= shown + total / 10 || done >= total) {
+      shown = done;
+      log(`  ${label} ${done} / ${total} events`);
+    }
+  };
+}
 
 async function main() {
   const startedAt = new Date();
@@ -96,135 +134,196 @@ async function main() {
   const sample = source.take(events);
   log(`${sample.length} events, ${round(meanMessageBytes(sample))} bytes each on average`);
 
-  log('raw ceiling: kafkajs producer -> no-op consumer');
-  const kafkaEnv = await benchEnvironment('raw');
-  const kafka = await rawKafka(kafkaEnv, sample);
-  log('raw ceiling: bare INSERT FORMAT JSONEachRow');
-  const clickhouse = await rawClickHouse(kafkaEnv, sample);
-  await kafkaEnv.close();
+  const { kafka, clickhouse } = await stage('ceiling', async () => {
+    log('raw ceiling: kafkajs producer -> no-op consumer');
+    const kafkaEnv = await benchEnvironment('raw');
+    const kafka = await rawKafka(kafkaEnv, sample);
+    log('raw ceiling: bare INSERT FORMAT JSONEachRow');
+    const clickhouse = await rawClickHouse(kafkaEnv, sample);
+    await kafkaEnv.close();
+    return { kafka, clickhouse };
+  });
 
-  log('kafka clients: kafkajs beside @platformatic/kafka and @confluentinc/kafka-javascript');
-  const kafkaClients = values['skip-clients']
-    ? { skipped: 'run with --skip-clients' }
-    : await kafkaClientsStage({ events, quick, log });
+  const { drain1, drain2 } = await stage('drain', async () => {
+    log('drain: one transform instance over events already in Kafka');
+    const drainEnv1 = await benchEnvironment('drain1');
+    const drain1 = await drain(drainEnv1, sample, 1);
+    await drainEnv1.close();
+    log('drain: two transform instances in one group');
+    const drainEnv2 = await benchEnvironment('drain2');
+    const drain2 = await drain(drainEnv2, sample, 2);
+    await drainEnv2.close();
+    return { drain1, drain2 };
+  });
 
-  log('drain: one transform instance over events already in Kafka');
-  const drainEnv1 = await benchEnvironment('drain1');
-  const drain1 = await drain(drainEnv1, sample, 1);
-  await drainEnv1.close();
-  log('drain: two transform instances in one group');
-  const drainEnv2 = await benchEnvironment('drain2');
-  const drain2 = await drain(drainEnv2, sample, 2);
-  await drainEnv2.close();
+  const { ladder, kneeSoak } = await stage('soak ladder', async () => {
+    log(`soak ladder: ${rates.join(', ')} events/s, ${soakSeconds} s each`);
+    const soakEnv = await benchEnvironment('soak');
+    const transforms = [startBaton('transforms', ['transforms'], soakEnv.config)];
+    await warmUp(soakEnv);
+    const ladder: RateStep[] = [];
+    let kneeSoak: RateStep | undefined;
+    try {
+      for (const rate of rates) {
+        const step = await soakAtRate(soakEnv, source, transforms, rate, soakSeconds, true);
+        ladder.push(step);
+        log(
+          `  ${rate}/s: produced ${round(step.producedPerSecond)}/s, lag slope ${round(step.lagSlopePerSecond)}/s, ` +
+            `freshness p50 ${round(step.freshnessMs?.p50 ?? Number.NaN)} ms p99 ${round(step.freshnessMs?.p99 ?? Number.NaN)} ms`,
+        );
+        if ((await waitForDrain(soakEnv)) > 0 || !step.bounded) break;
+      }
+      // The ladder's steps are short; the knee counts only if it also holds for minutes.
+      const candidate = kneeOf(ladder);
+      if (candidate > 0) {
+        log(`  knee soak: ${candidate}/s for ${kneeSoakSeconds} s`);
+        kneeSoak = await soakAtRate(soakEnv, source, transforms, candidate, kneeSoakSeconds, true);
+        log(
+          `  ${candidate}/s for ${kneeSoakSeconds} s: ${kneeSoak.bounded ? 'held' : 'did NOT hold'}, ` +
+            `freshness p99 ${round(kneeSoak.freshnessMs?.p99 ?? Number.NaN)} ms`,
+        );
+      }
+    } finally {
+      for (const p of transforms) await p.stop();
+      await soakEnv.close();
+    }
+    return { ladder, kneeSoak };
+  });
+  const ladderKnee = kneeOf(ladder);
+  // A knee that did not hold for minutes falls back to the ladder's rate below it.
+  const knee =
+    !kneeSoak || kneeSoak.bounded
+      ? ladderKnee
+      : ([...ladder].reverse().find((s) => s.bounded && s.targetPerSecond < ladderKnee)?.targetPerSecond ??
+        0);
 
-  log(`soak ladder: ${rates.join(', ')} events/s, ${soakSeconds} s each`);
-  const soakEnv = await benchEnvironment('soak');
-  const transforms = [startBaton('transforms', ['transforms'], soakEnv.config)];
-  await warmUp(soakEnv);
-  const ladder: RateStep[] = [];
-  for (const rate of rates) {
-    const step = await soakAtRate(soakEnv, source, transforms, rate, soakSeconds, true);
-    ladder.push(step);
-    log(
-      `  ${rate}/s: produced ${round(step.producedPerSecond)}/s, lag slope ${round(step.lagSlopePerSecond)}/s, ` +
-        `freshness p50 ${round(step.freshnessMs?.p50 ?? Number.NaN)} ms p99 ${round(step.freshnessMs?.p99 ?? Number.NaN)} ms`,
-    );
-    if (!step.bounded) break;
-    const left = await waitForDrain(soakEnv);
-    if (left > 0) break;
-  }
-  for (const p of transforms) await p.stop();
-  await soakEnv.close();
-
-  const straightKnee = [...ladder].reverse().find((s) => s.bounded)?.targetPerSecond ?? 0;
   const gatewayRates = values['gateway-rates']
     ? values['gateway-rates'].split(',').map((r) => positiveInt('gateway-rates', r.trim(), 0))
-    : rates.filter((r, i) => r <= straightKnee || rates[i - 1] === straightKnee || i === 0);
-  log(`soak ladder through the ingest gateway: ${gatewayRates.join(', ')} events/s, ${soakSeconds} s each`);
-  const gatewayEnv = await benchEnvironment('gateway');
-  const gatewaySteps = await gatewayLadder(gatewayEnv, source, gatewayRates, soakSeconds, values.out, log);
-  await gatewayEnv.close();
+    : rates.filter((r, i) => r <= ladderKnee || rates[i - 1] === ladderKnee || i === 0);
+  const gatewaySteps = await stage('gateway ladder', async () => {
+    log(`soak ladder through the ingest gateway: ${gatewayRates.join(', ')} events/s, ${soakSeconds} s each`);
+    const gatewayEnv = await benchEnvironment('gateway');
+    try {
+      return await gatewayLadder(gatewayEnv, source, gatewayRates, soakSeconds, values.out, log);
+    } finally {
+      await gatewayEnv.close();
+    }
+  });
 
-  const transformHeapMb =
-    values['transform-heap-mb'] === '0'
-      ? 0
-      : positiveInt('transform-heap-mb', values['transform-heap-mb'], 384);
+  // Beside the RSS soak: the memory stage, then the API's seeding; the clients' install alongside.
   const transformHeap = heapCapEnv(transformHeapMb);
-  const rssSoakSeconds =
-    values['rss-soak'] === '0' ? 0 : positiveInt('rss-soak', values['rss-soak'], quick ? 60 : 600);
-  const rssSoakRate = positiveInt('rss-soak-rate', values['rss-soak-rate'], quick ? 500 : 2_000);
-  let rssSoakResult: Awaited<ReturnType<typeof rssSoak>> | undefined;
+  const beside: string[] = [];
+  let startBeside: () => void = () => undefined;
+  const besideStarted = rssSoakSeconds > 0 ? new Promise<void>((r) => (startBeside = r)) : Promise.resolve();
+  const installed = besideStarted.then(() =>
+    values['skip-clients'] ? null : stage('kafka clients install', () => installKafkaClients(quick, log)),
+  );
+  if (!values['skip-clients']) beside.push('the Kafka clients installed (a native build the first time)');
+  const to = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const smallStored = Math.max(1, Math.round(storedEvents / 10));
+  const apiSmallEnv = await benchEnvironment('api1');
+  const apiEnv = await benchEnvironment('api');
+  const memoryAndSeed = besideStarted.then(async () => {
+    const open = await stage('memory', async () => {
+      log(`memory: one transform instance taking ${openTickets} open tickets`);
+      const openEnv = await benchEnvironment('open');
+      try {
+        return await drain(openEnv, openTicketEvents(openTickets, 'bench'), 1, transformHeap);
+      } finally {
+        await openEnv.close();
+      }
+    });
+    const seeded = await stage('API seeding', async () => {
+      log(`API: seeding ${smallStored} and ${storedEvents} stored events over a year`);
+      return seedTwoSizes(apiSmallEnv, apiEnv, {
+        smallEvents: smallStored,
+        largeEvents: storedEvents,
+        days: 365,
+        to,
+        tenant: 'bench',
+        logger: apiEnv.logger,
+        onProgress: progress(Math.min(smallStored, 500_000), 'seeded'),
+      });
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    return { open, seeded };
+  });
+  beside.unshift(
+    `the memory stage (one transform instance taking ${n(openTickets)} open tickets)`,
+    `the API's seeding (${n(storedEvents)} stored events)`,
+  );
+
+  let rssSoakResult: RssSoakResult | undefined;
   if (rssSoakSeconds > 0) {
-    log(`RSS soak: ${rssSoakSeconds} s at ${rssSoakRate} events/s through the gateway`);
-    const rssEnv = await benchEnvironment('rss');
-    rssSoakResult = await rssSoak(rssEnv, source, rssSoakRate, rssSoakSeconds, values.out, transformHeap);
-    await rssEnv.close();
+    rssSoakResult = await stage('RSS soak', async () => {
+      log(`RSS soak: ${rssSoakSeconds} s at ${rssSoakRate} events/s through the gateway`);
+      const rssEnv = await benchEnvironment('rss');
+      try {
+        return await rssSoak(rssEnv, source, rssSoakRate, rssSoakSeconds, values.out, {
+          transformEnv: transformHeap,
+          prefill: events,
+          onStart: startBeside,
+        });
+      } finally {
+        await rssEnv.close();
+      }
+    });
+    rssSoakResult.beside = beside;
     for (const p of rssSoakResult.processes)
       log(
         `  ${p.name}: ${round(p.firstWindowBytes / 2 ** 20)} -> ${round(p.lastWindowBytes / 2 ** 20)} MiB (${round(p.growth * 100)} %)`,
       );
   }
+  const { open, seeded } = await memoryAndSeed;
 
-  log(`memory: one transform instance taking ${openTickets} open tickets`);
-  const openEnv = await benchEnvironment('open');
-  const open = await drain(openEnv, openTicketEvents(openTickets, 'bench'), 1, transformHeap);
-  await openEnv.close();
+  const kafkaClients = values['skip-clients']
+    ? { skipped: 'run with --skip-clients' }
+    : await stage('kafka clients', async () => {
+        log('kafka clients: kafkajs beside @platformatic/kafka and @confluentinc/kafka-javascript');
+        return kafkaClientsStage({ events: Math.min(events, 100_000), quick, log, installed });
+      });
 
-  log(
-    `API: seeding ${storedEvents} stored events over a year, then ${apiSeconds} s of 20 clients per endpoint`,
-  );
-  const apiEnv = await benchEnvironment('api');
-  const to = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-  // Up to 500k events are computed by the projections; the rest are copies under other tenants.
-  const computed = Math.min(storedEvents, 500_000);
-  const seeded = await seedHistory(apiEnv, {
-    events: computed,
-    clones: Math.max(0, Math.round(storedEvents / computed) - 1),
-    days: 365,
-    to,
-    tenant: 'bench',
-    logger: apiEnv.logger,
-    onProgress: (done) => process.stderr.write(`\rbench:   seeded ${done} events`),
+  const api = await stage('API load', async () => {
+    log(
+      `API: ${apiSeconds} s of 20 clients per endpoint, over ${seeded.small.events} and ${seeded.large.events} events`,
+    );
+    mkdirSync(values.out, { recursive: true });
+    const { key, file: keysFile } = createDemoKeyFile(join(values.out, 'bench-api-keys.json'), ['read']);
+    const load = async (env: typeof apiEnv, extraEnv: Record<string, string>) => {
+      const port = await freePort();
+      // The per-key rate limit would answer most of the load with 429: lifted for the measurement.
+      const process = await startApiProcess(env, port, {
+        API_KEYS_FILE: keysFile,
+        API_RATE_LIMIT_MAX: '1000000000',
+        ...extraEnv,
+      });
+      try {
+        const endpoints = apiEndpoints(to, await sampleTicketIds(env, 200));
+        const latency = await loadEndpoints(`http://127.0.0.1:${port}`, endpoints, {
+          connections: 20,
+          seconds: apiSeconds,
+          headers: { authorization: `Bearer ${key}` },
+        });
+        return { latency, usage: await process.stop() };
+      } finally {
+        await process.stop();
+      }
+    };
+    // Every request computed over a tenth of the history, then over all of it: the cost growth.
+    const small = await load(apiSmallEnv, { API_CACHE_SECONDS: '0' });
+    const cached = await load(apiEnv, {});
+    const computed = await load(apiEnv, { API_CACHE_SECONDS: '0' });
+    return { small, cached, computed };
   });
-  process.stderr.write('\n');
-  const port = await freePort();
-  mkdirSync(values.out, { recursive: true });
-  const { key, file: keysFile } = createDemoKeyFile(join(values.out, 'bench-api-keys.json'), ['read']);
-  // The per-key rate limit would answer most of the load with 429: lifted for the measurement.
-  const api = await startApiProcess(apiEnv, port, {
-    API_KEYS_FILE: keysFile,
-    API_RATE_LIMIT_MAX: '1000000000',
-  });
-  const tickets = await sampleTicketIds(apiEnv, 200);
-  const endpoints = apiEndpoints(to, tickets);
-  const latency = await loadEndpoints(`http://127.0.0.1:${port}`, endpoints, {
-    connections: 20,
-    seconds: apiSeconds,
-    headers: { authorization: `Bearer ${key}` },
-  });
-  const apiUsage = await api.stop();
-  // The same load with every request computed (no answer cache): what a stream of distinct
-  // questions costs.
-  const uncachedPort = await freePort();
-  const uncachedApi = await startApiProcess(apiEnv, uncachedPort, {
-    API_KEYS_FILE: keysFile,
-    API_RATE_LIMIT_MAX: '1000000000',
-    API_CACHE_SECONDS: '0',
-  });
-  const latencyUncached = await loadEndpoints(`http://127.0.0.1:${uncachedPort}`, endpoints, {
-    connections: 20,
-    seconds: apiSeconds,
-    headers: { authorization: `Bearer ${key}` },
-  });
-  await uncachedApi.stop();
+  await apiSmallEnv.close();
   await apiEnv.close();
 
-  const knee = [...ladder].reverse().find((s) => s.bounded)?.targetPerSecond ?? 0;
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     mode: quick ? 'quick' : 'default',
     machine: { cpus: cpus().length, memoryBytes: totalmem(), node: process.version },
+    stages,
     events: sample.length,
     messageBytes: round(meanMessageBytes(sample)),
     ceiling: { kafka, clickhouse },
@@ -237,6 +336,7 @@ async function main() {
       scalingTwoOverOne: drain2.perSecond / drain1.perSecond,
     },
     ladder,
+    ...(kneeSoak ? { kneeSoak } : {}),
     kneePerSecond: knee,
     gatewayLadder: gatewaySteps,
     ...(rssSoakResult ? { rssSoak: rssSoakResult } : {}),
@@ -247,10 +347,11 @@ async function main() {
       transformHeapMb,
     },
     api: {
-      seeded,
-      endpoints: latency,
-      endpointsUncached: latencyUncached,
-      peakRssBytes: apiUsage.peakRssBytes,
+      seeded: seeded.large,
+      endpoints: api.cached.latency,
+      endpointsUncached: api.computed.latency,
+      peakRssBytes: Math.max(api.cached.usage.peakRssBytes, api.computed.usage.peakRssBytes),
+      smaller: { seeded: seeded.small, endpointsUncached: api.small.latency },
     },
   };
   mkdirSync(values.out, { recursive: true });
@@ -259,6 +360,8 @@ async function main() {
   writeFileSync(join(values.out, 'report.md'), md);
   process.stdout.write(md);
 }
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 main().then(
   () => process.exit(0),

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchEnvironment } from './environment.js';
@@ -93,17 +93,29 @@ function runWorker(spec: WorkerSpec, timeoutMs: number): Promise<WorkerResult> {
   });
 }
 
-/** Installs the compared clients; returns why they cannot be installed, or null. */
-function install(quick: boolean, log: (msg: string) => void): string | null {
-  const run = spawnSync('bash', [installScript, ...(quick ? ['--no-native'] : [])], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 20 * 60_000,
+/**
+ * Installs the compared clients; resolves with why they cannot be installed, or null. Runs
+ * asynchronously so that the first (native, minutes-long) build can go beside another stage.
+ */
+export function installKafkaClients(quick: boolean, log: (msg: string) => void): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [installScript, ...(quick ? ['--no-native'] : [])], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
+    const done = (status: number | null, error?: Error) => {
+      clearTimeout(timer);
+      for (const l of stderr.trim().split('\n')) if (l) log(`  ${l}`);
+      resolve(status === 0 ? null : `install failed: ${lastLines(stderr || String(error ?? status), 2)}`);
+    };
+    child.once('error', (err) => done(null, err));
+    child.once('close', (code) => done(code));
   });
-  for (const l of (run.stderr ?? '').trim().split('\n')) if (l) log(`  ${l}`);
-  if (run.status === 0) return null;
-  return `install failed: ${lastLines(run.stderr ?? String(run.error ?? ''), 2)}`;
 }
 
 /** One client's run: the worker's figures and what the broker says afterwards. */
@@ -236,10 +248,12 @@ export async function kafkaClientsStage(opts: {
   quick: boolean;
   log: (msg: string) => void;
   rounds?: number;
+  /** An install already started (e.g. beside an earlier stage); else the stage installs first. */
+  installed?: Promise<string | null>;
 }): Promise<KafkaClientsStage> {
   const { events, quick, log } = opts;
   const rounds = opts.rounds ?? (quick ? 1 : 3);
-  const installFailure = install(quick, log);
+  const installFailure = await (opts.installed ?? installKafkaClients(quick, log));
   const timeoutMs = Math.max(120_000, events * 5);
   const runs = new Map<ClientName, Extract<OneRun, { ok: true }>[]>(clientNames.map((c) => [c, []]));
   const unavailable = new Map<ClientName, string>();

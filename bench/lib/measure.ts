@@ -92,12 +92,14 @@ export async function drain(
   instances = 1,
   /** Environment of the transform processes besides the bench's own (e.g. NODE_OPTIONS). */
   extraEnv: Record<string, string> = {},
+  /** Options of node for the transform processes (see startBaton). */
+  nodeArgs: string[] = [],
 ): Promise<DrainResult> {
   const producer = await env.bus.createProducer();
   await emitTicketEvents(producer, env.topic('ticketEvents'), events);
   await producer.disconnect();
   const processes = Array.from({ length: instances }, (_, i) =>
-    startBaton(`transforms-${i + 1}`, ['transforms'], env.config, extraEnv),
+    startBaton(`transforms-${i + 1}`, ['transforms'], env.config, extraEnv, nodeArgs),
   );
   const total = events.length;
   let firstProgress: { at: number; lag: number } | null = null;
@@ -122,6 +124,8 @@ export async function drain(
 
 export interface RateStep {
   targetPerSecond: number;
+  /** Length of the step. */
+  seconds: number;
   producedPerSecond: number;
   /** Lag growth per second over the second half of the soak (events/s); ~0 when bounded. */
   lagSlopePerSecond: number;
@@ -262,6 +266,7 @@ export async function soakAtRate(
   const cpu = usage.reduce((s, u, i) => s + u.cpuSeconds - before[i]!, 0);
   return {
     targetPerSecond: perSecond,
+    seconds,
     producedPerSecond: sent / Math.min(elapsed, seconds + 1),
     lagSlopePerSecond: lagSlope,
     maxLag: Math.max(0, ...lagPoints.map(([, l]) => l)),

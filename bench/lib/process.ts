@@ -43,8 +43,10 @@ export function startBaton(
   args: string[],
   config: Config,
   extraEnv: Record<string, string> = {},
+  /** Options of node itself, for those NODE_OPTIONS does not take (e.g. --cpu-prof). */
+  nodeArgs: string[] = [],
 ): BatonProcess {
-  const child = spawn(process.execPath, [cli, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
     env: {
       ...process.env,
       KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),

@@ -128,12 +128,9 @@ export async function seedHistory(
   );
   for (const rollup of rollups) await rollup.materialiseOnce();
   const rollupSeconds = (performance.now() - rollupStarted) / 1000;
-  let copies = 0;
+  const copies = Math.max(0, opts.clones ?? 0);
   const cloneStarted = performance.now();
-  if (opts.clones && opts.clones > 0) {
-    copies = opts.clones;
-    await cloneTenant(env, opts.tenant, copies);
-  }
+  if (copies > 0) await cloneTenant(env, opts.tenant, copies);
   await rollups[1]!.materialiseOnce();
   for (const rollup of rollups) await rollup.stop();
   const cloneSeconds = (performance.now() - cloneStarted) / 1000;
@@ -149,12 +146,8 @@ export async function seedHistory(
   };
 }
 
-/**
- * Copies every row of one tenant, in every table that has a tenant column, under `copies` other
- * tenant names (`<tenant>-1` ...), server-side: a large stored history without computing it again.
- * The recent and open copies are left out: their views fill them from the main tables' inserts.
- */
-async function cloneTenant(env: BenchEnvironment, tenant: string, copies: number): Promise<void> {
+/** The tables that hold a tenant's stored rows (the recent and open copies are filled by their views). */
+async function tenantTables(env: BenchEnvironment): Promise<string[]> {
   const rs = await env.ch.query({
     query: `SELECT table FROM system.columns
             WHERE database = currentDatabase() AND name = 'tenant'
@@ -162,11 +155,73 @@ async function cloneTenant(env: BenchEnvironment, tenant: string, copies: number
               AND NOT match(table, '_(recent|open)$')`,
     format: 'JSONEachRow',
   });
-  for (const { table } of await rs.json<{ table: string }>()) {
+  return (await rs.json<{ table: string }>()).map((r) => r.table);
+}
+
+/**
+ * Copies every row of one tenant, in every table that has a tenant column, under `copies` other
+ * tenant names (`<tenant>-<first>` ...), server-side: a large stored history without computing it
+ * again. The recent and open copies are left out: their views fill them from the main tables' inserts.
+ */
+async function cloneTenant(env: BenchEnvironment, tenant: string, copies: number, first = 1): Promise<void> {
+  for (const table of await tenantTables(env)) {
     await env.ch.command({
       query: `INSERT INTO ${table} SELECT t.* REPLACE (concat(t.tenant, '-', toString(n.number)) AS tenant)
-              FROM ${table} AS t CROSS JOIN numbers(1, {copies:UInt32}) AS n WHERE t.tenant = {tenant:String}`,
-      query_params: { copies, tenant },
+              FROM ${table} AS t CROSS JOIN numbers({first:UInt32}, {copies:UInt32}) AS n WHERE t.tenant = {tenant:String}`,
+      query_params: { copies, first, tenant },
     });
   }
+}
+
+/**
+ * Two stored histories for the cost of one: `small` seeded as {@link seedHistory} does, then `large`
+ * made from it inside ClickHouse (its rows copied, then more copies of the computed tenant), so
+ * that the same reads can be measured over both sizes.
+ */
+export async function seedTwoSizes(
+  small: BenchEnvironment,
+  large: BenchEnvironment,
+  opts: {
+    smallEvents: number;
+    largeEvents: number;
+    days: number;
+    to: number;
+    tenant: string;
+    logger: Logger;
+    onProgress?: (done: number) => void;
+  },
+): Promise<{ small: SeedResult; large: SeedResult }> {
+  // Up to 500k events are computed by the projections; the rest are copies under other tenants.
+  const computed = Math.min(opts.smallEvents, 500_000);
+  const smallCopies = Math.max(0, Math.round(opts.smallEvents / computed) - 1);
+  const largeCopies = Math.max(smallCopies, Math.round(opts.largeEvents / computed) - 1);
+  const seeded = await seedHistory(small, { ...opts, events: computed, clones: smallCopies });
+  const started = performance.now();
+  const from = small.config.CLICKHOUSE_DATABASE;
+  for (const table of await tenantTables(small)) {
+    await large.ch.command({ query: `INSERT INTO ${table} SELECT * FROM ${from}.${table}` });
+  }
+  if (largeCopies > smallCopies)
+    await cloneTenant(large, opts.tenant, largeCopies - smallCopies, smallCopies + 1);
+  const rollup = startRegionRollups({
+    ch: large.ch,
+    logger: opts.logger,
+    intervalSeconds: 86_400,
+    now: () => opts.to,
+  });
+  await rollup.materialiseOnce();
+  await rollup.stop();
+  const perTenant = (x: number) => x / (smallCopies + 1);
+  const copySeconds = (performance.now() - started) / 1000;
+  return {
+    small: seeded,
+    large: {
+      ...seeded,
+      events: perTenant(seeded.events) * (largeCopies + 1),
+      tickets: perTenant(seeded.tickets) * (largeCopies + 1),
+      tenants: largeCopies + 1,
+      cloneSeconds: copySeconds,
+      seconds: seeded.seconds + copySeconds,
+    },
+  };
 }

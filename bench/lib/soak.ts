@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDemoKeyFile } from '../../core/api-keys.js';
+import type { TicketEvent } from '../../core/events/ticket.js';
 import type { EventProducer } from '../../core/kafka.js';
+import { emitTicketEvents } from '../../ingest/emit.js';
 import type { BenchEnvironment } from './environment.js';
 import type { BenchEventSource } from './events.js';
 import { type RateStep, soakAtRate, waitForDrain, warmUp } from './measure.js';
@@ -135,6 +137,10 @@ export interface RssSoakResult {
   /** Length of the first and the last window compared (a minute, or a quarter of a short soak). */
   windowSeconds: number;
   via: 'gateway' | 'kafka';
+  /** Events taken at full speed before the soak (its warm-up). */
+  prefill: number;
+  /** Stages run beside the soak (their load is on the same machine). */
+  beside: string[];
   step: RateStep;
   processes: ProcessRss[];
 }
@@ -151,14 +157,39 @@ export async function rssSoak(
   perSecond: number,
   seconds: number,
   keysDir: string,
-  transformEnv: Record<string, string> = {},
-  sampleEverySeconds = 5,
+  opts: {
+    transformEnv?: Record<string, string>;
+    /**
+     * Events posted as fast as the gateway takes them, and drained, before the soak: the
+     * processes reach their working size (caches filled, heaps grown to what the load needs)
+     * first, so that the soak compares a warm start with its end rather than a cold one.
+     */
+    prefill?: number;
+    /** Called when the measured soak starts (work to run beside it). */
+    onStart?: () => void;
+    sampleEverySeconds?: number;
+  } = {},
 ): Promise<RssSoakResult> {
+  const sampleEverySeconds = opts.sampleEverySeconds ?? 5;
   const gateway = await startGateway(env, keysDir);
-  const transforms = [startBaton('transforms', ['transforms'], env.config, transformEnv)];
+  const transforms = [startBaton('transforms', ['transforms'], env.config, opts.transformEnv ?? {})];
   const processes = [...transforms, gateway.process];
   try {
     await warmUp(env);
+    if (opts.prefill) {
+      const producer = gatewayProducer(gateway);
+      const topic = env.topic('ticketEvents');
+      const chunks: TicketEvent[][] = [];
+      for (let left = opts.prefill; left > 0; left -= 1_000) chunks.push(source.take(Math.min(left, 1_000)));
+      // Four requests in flight: as fast as the gateway takes them.
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let c = chunks.shift(); c; c = chunks.shift()) await emitTicketEvents(producer, topic, c);
+        }),
+      );
+      await waitForDrain(env);
+    }
+    opts.onStart?.();
     const samples = processes.map(() => [] as [number, number][]);
     const started = performance.now();
     let sampling = true;
@@ -182,6 +213,8 @@ export async function rssSoak(
       seconds,
       windowSeconds,
       via: 'gateway',
+      prefill: opts.prefill ?? 0,
+      beside: [],
       step,
       processes: processes.map((p, i) => {
         const points = samples[i]!;
@@ -221,7 +254,7 @@ export function renderSoakSections(r: { gatewayLadder?: GatewayStep[]; rssSoak?:
           `| ${n(s.targetPerSecond)} | ${n(s.producedPerSecond)} | ${round(s.lagSlopePerSecond)} | ${n(s.maxLag)} | ${s.bounded ? 'yes' : 'no'} | ${round(s.cpuSecondsPerEvent * 1000, 2)} | ${round(s.gatewayCpuSecondsPerEvent * 1000, 3)} | ${n(s.gatewayRssBytes / MiB)} MiB | ${s.freshnessMs ? `${n(s.freshnessMs.p50)} ms` : ''} | ${s.freshnessMs ? `${n(s.freshnessMs.p99)} ms` : ''} |`,
       ),
       '',
-      `Knee through the gateway: ${n(gatewayKnee(r.gatewayLadder))} events/s.`,
+      `Knee through the gateway: ${n(kneeOf(r.gatewayLadder))} events/s.`,
       '',
     );
   }
@@ -230,7 +263,7 @@ export function renderSoakSections(r: { gatewayLadder?: GatewayStep[]; rssSoak?:
     lines.push(
       '## RSS soak',
       '',
-      `${n(s.seconds)} s at ${n(s.targetPerSecond)} events/s through the ingest gateway (produced ${n(s.step.producedPerSecond)}/s, ${s.step.bounded ? 'lag bounded' : 'lag NOT bounded'}); RSS of each process sampled every few seconds, mean of the first ${n(s.windowSeconds)} s against the last ${n(s.windowSeconds)} s.`,
+      `${n(s.seconds)} s at ${n(s.targetPerSecond)} events/s through the ingest gateway (produced ${n(s.step.producedPerSecond)}/s, ${s.step.bounded ? 'lag bounded' : 'lag NOT bounded'}, max lag ${n(s.step.maxLag)}); RSS of each process sampled every few seconds, mean of the first ${n(s.windowSeconds)} s against the last ${n(s.windowSeconds)} s.${s.prefill ? ` Before the soak the processes took ${n(s.prefill)} events at full speed, so that it starts warm (caches filled, heaps at working size): growth after that is what would accumulate in production.` : ''}${s.beside.length ? ` Beside the soak, on the same machine: ${s.beside.join('; ')} — the soak's rate is well below the knee, and RSS does not depend on CPU share.` : ''}`,
       '',
       '| process | first window | last window | growth | peak |',
       '|---|---:|---:|---:|---:|',
@@ -244,7 +277,7 @@ export function renderSoakSections(r: { gatewayLadder?: GatewayStep[]; rssSoak?:
   return lines;
 }
 
-export const gatewayKnee = (steps: readonly RateStep[]) =>
+export const kneeOf = (steps: readonly RateStep[]) =>
   [...steps].reverse().find((s) => s.bounded)?.targetPerSecond ?? 0;
 
 /** The target rows of the soaks, in the report's target table format. */
