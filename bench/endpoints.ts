@@ -15,6 +15,10 @@ export function apiEndpoints(to: number, ticketIds: string[]): ApiEndpoint[] {
     { name: 'sla', paths: [`/v1/metrics/sla?${range}`] },
     { name: 'sla at risk', paths: ['/v1/sla/at-risk?limit=50'] },
     { name: 'field', paths: [`/v1/metrics/field?${range}`] },
+    { name: 'coverage', paths: [`/v1/metrics/coverage?${range}`] },
+    { name: 'staleness', paths: ['/v1/metrics/staleness'] },
+    { name: 'specialists', paths: [`/v1/metrics/specialists?${range}`] },
+    { name: 'weekly review (JSON)', paths: ['/v1/reviews/weekly?region=EMEA'] },
     {
       name: 'ticket timeline (drill-down)',
       paths: ticketIds.map((id) => `/v1/tickets/${encodeURIComponent(id)}/timeline?tenant=bench`),
