@@ -20,6 +20,7 @@ import {
 import { freePort, startBaton } from './lib/process.js';
 import { seedTwoSizes } from './lib/seed.js';
 import { gatewayLadder, heapCapEnv, kneeOf, type RssSoakResult, rssSoak } from './lib/soak.js';
+import { profiledDrain, type TransformProfile } from './lib/profile.js';
 import { round } from './lib/stats.js';
 import { type BenchReport, renderMarkdown } from './report.js';
 
@@ -154,6 +155,25 @@ async function main() {
     const drain2 = await drain(drainEnv2, sample, 2);
     await drainEnv2.close();
     return { drain1, drain2 };
+  });
+
+  const profile = await stage('CPU profile', async (): Promise<TransformProfile | undefined> => {
+    log('CPU profile: one transform instance draining under node --cpu-prof');
+    const profileEnv = await benchEnvironment('profile');
+    try {
+      const profiled = await profiledDrain(profileEnv, sample, join(values.out, 'cpu-profile'));
+      return {
+        events: sample.length,
+        perSecond: profiled.drain.perSecond,
+        seconds: profiled.drain.seconds,
+        summary: profiled.summary,
+      };
+    } catch (err) {
+      log(`  no CPU profile: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    } finally {
+      await profileEnv.close();
+    }
   });
 
   const { ladder, kneeSoak } = await stage('soak ladder', async () => {
@@ -328,6 +348,7 @@ async function main() {
     messageBytes: round(meanMessageBytes(sample)),
     ceiling: { kafka, clickhouse },
     kafkaClients,
+    ...(profile ? { profile } : {}),
     drain: {
       one: drain1,
       two: drain2,
