@@ -43,7 +43,18 @@ export function createClickHouse(
 /** ClickHouse DateTime64(3) text in UTC, the form its parsers and query parameters accept. */
 export function toClickHouseTime(ms: number | Date): string {
   const d = typeof ms === 'number' ? new Date(ms) : ms;
-  return d.toISOString().replace('T', ' ').replace('Z', '');
+  return isoToClickHouseTime(d.toISOString());
+}
+
+/**
+ * The same for an instant already in canonical UTC form (`2026-03-01T08:00:00.000Z`, as every
+ * parsed event holds it): a cut instead of a parse and a format, on the transforms' hottest path.
+ */
+export function isoToClickHouseTime(iso: string): string {
+  // Years outside 0000-9999 come out of toISOString() longer (e.g. +010000-...): left whole.
+  return iso.length === 24 && iso[23] === 'Z'
+    ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}`
+    : iso.replace('T', ' ').replace('Z', '');
 }
 
 /**

@@ -7,15 +7,20 @@ export const SCHEMA_VERSION = 1;
 /** Instants outside this range are impossible for a service operation (and for ClickHouse's DateTime64). */
 export const EARLIEST_INSTANT = '1970-01-01T00:00:00.000Z';
 export const LATEST_INSTANT = '2100-01-01T00:00:00.000Z';
+const earliestMs = Date.parse(EARLIEST_INSTANT);
+const latestMs = Date.parse(LATEST_INSTANT);
+/** The form toISOString() writes; the format check before it has already rejected impossible dates. */
+const canonicalUtc = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** An instant with an explicit offset, normalised to UTC ISO-8601 with milliseconds. */
 export const isoUtc = z.iso
   .datetime({ offset: true })
   .refine((s) => {
     const ms = Date.parse(s);
     // An unparsable value already failed the format check: one problem per field is enough.
-    return Number.isNaN(ms) || (ms >= Date.parse(EARLIEST_INSTANT) && ms < Date.parse(LATEST_INSTANT));
+    return Number.isNaN(ms) || (ms >= earliestMs && ms < latestMs);
   }, `must be on or after ${EARLIEST_INSTANT} and before ${LATEST_INSTANT}`)
-  .transform((s) => new Date(s).toISOString());
+  // Every stored event is parsed again on each rebuild of its entity: most are canonical already.
+  .transform((s) => (canonicalUtc.test(s) ? s : new Date(s).toISOString()));
 export const identifier = z.string().min(1).max(200);
 /** A dimension value (tenant, customer, region, team, site, ...): printable text, 1-200 chars. */
 export const dimension = z

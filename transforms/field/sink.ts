@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '../../core/clickhouse.js';
-import { toClickHouseTime } from '../../core/clickhouse.js';
+import { isoToClickHouseTime, toClickHouseTime } from '../../core/clickhouse.js';
 import { type FieldJobEvent, fieldJobEventSchema } from '../../core/events/field-job.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
@@ -19,8 +19,8 @@ export async function insertFieldJobEvents(ch: ClickHouseClient, events: FieldJo
       job_id: e.jobId,
       type: e.type,
       source: e.source,
-      occurred_at: toClickHouseTime(new Date(e.occurredAt)),
-      received_at: toClickHouseTime(new Date(e.receivedAt)),
+      occurred_at: isoToClickHouseTime(e.occurredAt),
+      received_at: isoToClickHouseTime(e.receivedAt),
       payload: JSON.stringify(e),
     })),
   });

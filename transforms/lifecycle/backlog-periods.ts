@@ -48,16 +48,32 @@ const typeOrder: Record<TicketEvent['type'], number> = {
 
 const terminalStatus = { resolved: 'resolved', closed: 'closed', cancelled: 'cancelled' } as const;
 
-export function orderEvents(events: readonly TicketEvent[]): TicketEvent[] {
+export function orderEvents(events: readonly TicketEvent[]): readonly TicketEvent[] {
+  const known = ordered.get(events);
+  if (known && known.of === events.length) return known.events;
   const unique = new Map<string, TicketEvent>();
   for (const e of events) if (!unique.has(e.eventId)) unique.set(e.eventId, e);
-  return [...unique.values()].sort(
+  const keyed = [...unique.values()].map((e) => ({
+    e,
+    at: Date.parse(e.occurredAt),
+    rank: typeOrder[e.type],
+  }));
+  keyed.sort(
     (a, b) =>
-      Date.parse(a.occurredAt) - Date.parse(b.occurredAt) ||
-      typeOrder[a.type] - typeOrder[b.type] ||
-      (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
+      a.at - b.at || a.rank - b.rank || (a.e.eventId < b.e.eventId ? -1 : a.e.eventId > b.e.eventId ? 1 : 0),
   );
+  const result = Object.freeze(keyed.map((k) => k.e));
+  ordered.set(events, { of: events.length, events: result });
+  ordered.set(result, { of: result.length, events: result });
+  return result;
 }
+
+/**
+ * Each projection of a rebuilt ticket orders the same history again (facts, SLA row, backlog
+ * periods, update clock...): the order is kept beside the history array, for as long as it lives.
+ * Histories only ever grow (an event appended), so an order is reused only for the same length.
+ */
+const ordered = new WeakMap<readonly TicketEvent[], { of: number; events: readonly TicketEvent[] }>();
 
 /** Returns null until the ticket's creation event has arrived: without it the slice is unknown. */
 export function computeBacklogHistory(events: readonly TicketEvent[]): TicketBacklogHistory | null {

@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '../../core/clickhouse.js';
-import { toClickHouseTime } from '../../core/clickhouse.js';
+import { isoToClickHouseTime, toClickHouseTime } from '../../core/clickhouse.js';
 import { type TicketEvent, ticketEventSchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
-import type { TicketBacklogHistory } from './backlog-periods.js';
+import { orderEvents, type TicketBacklogHistory } from './backlog-periods.js';
 
 // ClickHouse side of the lifecycle transform. Every write is idempotent: events collapse on
 // event_id and lifecycle rows on (tenant, ticket_id) keeping the highest version.
@@ -19,8 +19,8 @@ export async function insertTicketEvents(ch: ClickHouseClient, events: TicketEve
       ticket_id: e.ticketId,
       type: e.type,
       source: e.source,
-      occurred_at: toClickHouseTime(new Date(e.occurredAt)),
-      received_at: toClickHouseTime(new Date(e.receivedAt)),
+      occurred_at: isoToClickHouseTime(e.occurredAt),
+      received_at: isoToClickHouseTime(e.receivedAt),
       payload: JSON.stringify(e),
     })),
   });
@@ -32,9 +32,9 @@ export async function insertTicketEvents(ch: ClickHouseClient, events: TicketEve
  * (sql/migrations/0012_api_rollups.sql).
  */
 export function lastEventAt(history: readonly TicketEvent[]): string {
-  let newest = 0;
-  for (const e of history) newest = Math.max(newest, Date.parse(e.occurredAt));
-  return toClickHouseTime(newest);
+  // The projections have ordered this history already (the order is kept): its last is the newest.
+  const ordered = orderEvents(history);
+  return toClickHouseTime(ordered.length === 0 ? 0 : Date.parse(ordered[ordered.length - 1]!.occurredAt));
 }
 
 /** The ticket_lifecycle row of a ticket's backlog periods. */

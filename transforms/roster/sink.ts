@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '../../core/clickhouse.js';
-import { toClickHouseTime } from '../../core/clickhouse.js';
+import { isoToClickHouseTime, toClickHouseTime } from '../../core/clickhouse.js';
 import { type RosterEvent, rosterEventSchema } from '../../core/events/roster.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
@@ -19,8 +19,8 @@ export async function insertRosterEvents(ch: ClickHouseClient, events: RosterEve
       agent_id: e.agentId,
       type: e.type,
       source: e.source,
-      occurred_at: toClickHouseTime(new Date(e.occurredAt)),
-      received_at: toClickHouseTime(new Date(e.receivedAt)),
+      occurred_at: isoToClickHouseTime(e.occurredAt),
+      received_at: isoToClickHouseTime(e.receivedAt),
       payload: JSON.stringify(e),
     })),
   });
