@@ -119,6 +119,11 @@ export const configSchema = z.object({
   HISTORY_CACHE_MAX_MB: intFromEnv(64),
   /** Most bytes a transform fetches per partition at once: bounds a batch's size and memory. */
   TRANSFORM_FETCH_MAX_BYTES: intFromEnv(1_048_576),
+  /**
+   * Batches of different partitions a transform works on at once: while one waits for ClickHouse
+   * the next is parsed and folded (a partition's batches stay in order; its entities are its own).
+   */
+  TRANSFORM_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(1),
   /** How long a silent consumer keeps its partitions: a crashed instance's work moves after this. */
   TRANSFORM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
 });

@@ -95,6 +95,8 @@ export function createMessageBus(
     retries?: number;
     fetchMaxBytes?: number;
     sessionTimeoutMs?: number;
+    /** Batches of different partitions handled at once by a consumer (default 1). */
+    partitionsConcurrently?: number;
   } = {},
 ): MessageBus {
   const log = logger.child({ client: 'kafkajs' });
@@ -183,7 +185,7 @@ export function createMessageBus(
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
           await handleBatch({

@@ -56,6 +56,7 @@ export async function startTransforms(
   const bus = createMessageBus(config, log, {
     fetchMaxBytes: config.TRANSFORM_FETCH_MAX_BYTES,
     sessionTimeoutMs: config.TRANSFORM_SESSION_TIMEOUT_MS,
+    partitionsConcurrently: config.TRANSFORM_PARTITIONS_CONCURRENTLY,
   });
   const ch = createClickHouse(config, { application: 'baton-transforms' });
   await bus.ensureTopics(allTopics(config));
