@@ -42,6 +42,8 @@ export interface BenchReport {
     peakRssBytes: number;
     /** The same reads, every request computed, over a tenth of the stored events. */
     smaller?: { seeded: SeedResult; endpointsUncached: EndpointLatency[] };
+    /** `SELECT 1` through ClickHouse's HTTP interface at the same concurrency: no API request is cheaper. */
+    clickHouseFloor?: EndpointLatency;
   };
 }
 
@@ -186,6 +188,12 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     `${n(r.api.seeded.events)} stored events (${n(r.api.seeded.tickets)} tickets) over a year in ${r.api.seeded.tenants} tenant(s) — one computed by the transforms' projections, the others copies of it made inside ClickHouse — seeded in ${round(r.api.seeded.seconds)} s; API peak RSS ${n(r.api.peakRssBytes / MiB)} MiB. Requests name no tenant (every stored event is in scope) except the drill-down.`,
     '',
+    ...(r.api.clickHouseFloor
+      ? [
+          `The floor under every figure below: \`SELECT 1\` through ClickHouse's HTTP interface at 20 clients answers ${n(r.api.clickHouseFloor.requestsPerSecond)} requests/s, p50 ${n(r.api.clickHouseFloor.p50Ms)} ms, p99 ${n(r.api.clickHouseFloor.p99Ms)} ms (each API request makes at least one ClickHouse request).`,
+          '',
+        ]
+      : []),
     'Each endpoint twice: with the answer cache (the default: the same question within `API_CACHE_SECONDS` is computed once) and with every request computed (`API_CACHE_SECONDS=0`). "answered from" is the `x-baton-source` header: the region rollups plus the live edge, or a live scan.',
     '',
     '| endpoint | answered from | cached: requests/s | p50 | p99 | computed: requests/s | p50 | p99 | errors | non-2xx |',

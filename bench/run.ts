@@ -18,9 +18,9 @@ import {
   warmUp,
 } from './lib/measure.js';
 import { freePort, startBaton } from './lib/process.js';
+import { profiledDrain, type TransformProfile } from './lib/profile.js';
 import { seedTwoSizes } from './lib/seed.js';
 import { gatewayLadder, heapCapEnv, kneeOf, type RssSoakResult, rssSoak } from './lib/soak.js';
-import { profiledDrain, type TransformProfile } from './lib/profile.js';
 import { round } from './lib/stats.js';
 import { type BenchReport, renderMarkdown } from './report.js';
 
@@ -329,11 +329,25 @@ async function main() {
         await process.stop();
       }
     };
+    // The floor under every API figure: a trivial query through ClickHouse's HTTP interface at the
+    // same concurrency (each API request makes at least one).
+    const { CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD } = apiEnv.config;
+    const [clickHouseFloor] = await loadEndpoints(
+      CLICKHOUSE_URL.replace(/\/$/, ''),
+      [{ name: 'ClickHouse HTTP: SELECT 1', paths: ['/?query=SELECT%201'] }],
+      {
+        connections: 20,
+        seconds: apiSeconds,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${CLICKHOUSE_USER}:${CLICKHOUSE_PASSWORD}`).toString('base64')}`,
+        },
+      },
+    );
     // Every request computed over a tenth of the history, then over all of it: the cost growth.
     const small = await load(apiSmallEnv, { API_CACHE_SECONDS: '0' });
     const cached = await load(apiEnv, {});
     const computed = await load(apiEnv, { API_CACHE_SECONDS: '0' });
-    return { small, cached, computed };
+    return { small, cached, computed, clickHouseFloor: clickHouseFloor! };
   });
   await apiSmallEnv.close();
   await apiEnv.close();
@@ -373,6 +387,7 @@ async function main() {
       endpointsUncached: api.computed.latency,
       peakRssBytes: Math.max(api.cached.usage.peakRssBytes, api.computed.usage.peakRssBytes),
       smaller: { seeded: seeded.small, endpointsUncached: api.small.latency },
+      clickHouseFloor: api.clickHouseFloor,
     },
   };
   mkdirSync(values.out, { recursive: true });
