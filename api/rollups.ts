@@ -54,8 +54,10 @@ export function rollupReader(ch: ClickHouseClient, opts: RollupReaderOptions): R
     const rows = await rs.json<{ tenant: string; until_ms: number | string }>();
     const until = new Map(rows.map((r) => [r.tenant, Number(r.until_ms)]));
     // Tenant is the sort key's prefix and low-cardinality: this reads an index, not the tickets.
+    // Field jobs are in the rollups too, and a tenant may have jobs before any ticket.
     const ts = await ch.query({
-      query: `SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.ticketLifecycle}`,
+      query: `SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.ticketLifecycle}
+              UNION DISTINCT SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.fieldJobFacts}`,
       format: 'JSONEachRow',
     });
     const unmaterialised = new Set(

@@ -5,11 +5,13 @@ import { ianaZone } from '../../core/calendar.js';
 import { readCalendarsFile, regionZones } from '../../core/calendar-file.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
+import { rollupParams } from '../rollups.js';
 import { dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // Coverage gap, update staleness and specialist concentration (docs/metrics.md).
 
 const QUARTER_MS = 900_000;
+const HOUR = 3_600_000;
 /** A year of hours of week per region is plenty; longer windows only cost scan time. */
 const maxCoverageDays = 366;
 
@@ -155,7 +157,7 @@ interface ZoneRun {
   exclude: string[];
 }
 
-export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, config }) => {
+export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, config, rollups }) => {
   // Read once: a region's hours of week are its calendar's local hours.
   const zones = regionZones(readCalendarsFile(config.CALENDARS_FILE));
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -236,17 +238,29 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       schema: {
         summary: 'Update staleness: open tickets without a public update within their interval',
         description:
-          "Per current owning region and team: open tickets, those whose last public update (creation, reopen, status change or the provider's public comment) is older than the SLA policy's update interval in business hours at `asOf` (default now), those whose clock is paused (on hold for a pausing reason), and the oldest stale update with its ticket.",
+          "Per current owning region and team: open tickets, those whose last public update (creation, reopen, status change or the provider's public comment) is older than the SLA policy's update interval in business hours at `asOf` (default now), those whose clock is paused (on hold for a pausing reason), and the oldest stale update with its ticket. Without `asOf` the answer is read from the open tickets' copy (header `x-baton-source: rollup`, else `live`); it is the same either way.",
         querystring: stalenessQuerySchema,
         response: { 200: stalenessResponseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const asOf = q.asOf ?? new Date();
+      // Only "now" is served from the open copy: it holds the tickets open now, not at a past asOf.
+      // The copy is kept by views, but a late older evaluation can re-open a closed ticket in it
+      // until the rollup job's next pass: so only while that job is current.
+      const current =
+        q.asOf === undefined
+          ? rollupParams(await rollups.watermarks(), {
+              from: new Date(Math.floor(asOf.getTime() / HOUR) * HOUR),
+              to: asOf,
+              tenant: q.tenant,
+            })
+          : null;
+      reply.header('x-baton-source', current ? 'rollup' : 'live');
       const found = await queryRows(
         ch,
-        'update-staleness',
+        current ? 'update-staleness-open' : 'update-staleness',
         {
           tenant: q.tenant ?? '',
           region: q.region ?? '',
@@ -281,24 +295,25 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       schema: {
         summary: 'Specialist concentration: who resolves each category',
         description:
-          'Per region (the owner at resolution) and category, over the tickets first resolved in [from, to): resolutions, those attributed to an agent, the number of agents who resolved the category, the busiest agent and its share of the attributed resolutions; flagged when one agent resolved more than half or fewer than two agents resolved any.',
+          'Per region (the owner at resolution) and category, over the tickets first resolved in [from, to): resolutions, those attributed to an agent, the number of agents who resolved the category, the busiest agent and its share of the attributed resolutions; flagged when one agent resolved more than half or fewer than two agents resolved any. With `from` on a whole hour the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: specialistsQuerySchema,
         response: { 200: specialistsResponseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
-      const found = await queryRows(
-        ch,
-        'specialist-concentration',
-        {
-          tenant: q.tenant ?? '',
-          region: q.region ?? '',
-          from: toClickHouseTime(q.from),
-          to: toClickHouseTime(q.to),
-        },
-        specialistRowSchema,
-      );
+      // The rollup has tenant and region, the only filters.
+      const wm = rollupParams(await rollups.watermarks(), q);
+      reply.header('x-baton-source', wm ? 'rollup' : 'live');
+      const params = {
+        tenant: q.tenant ?? '',
+        region: q.region ?? '',
+        from: toClickHouseTime(q.from),
+        to: toClickHouseTime(q.to),
+      };
+      const found = wm
+        ? await queryRows(ch, 'specialist-concentration-rollup', { ...params, ...wm }, specialistRowSchema)
+        : await queryRows(ch, 'specialist-concentration', params, specialistRowSchema);
       return {
         from: q.from.toISOString(),
         to: q.to.toISOString(),

@@ -32,9 +32,11 @@ describe('migration runner', () => {
     const found = await rs.json<{ name: string; engine: string }>();
     const names = found.filter((r) => r.engine !== 'MaterializedView').map((r) => r.name);
     expect(names).toEqual(Object.values(tables).sort());
-    // The views that fill the recent and open copies of the per-ticket tables (0012_api_rollups.sql).
+    // The views that fill the recent and open copies of the per-ticket tables (0012_api_rollups.sql,
+    // 0013_more_rollups.sql).
     const views = found.filter((r) => r.engine === 'MaterializedView').map((r) => r.name);
     expect(views).toEqual([
+      'field_job_facts_recent_mv',
       'ticket_facts_open_mv',
       'ticket_facts_recent_mv',
       'ticket_lifecycle_recent_mv',

@@ -96,6 +96,7 @@ export function startRegionRollups(opts: BacklogRollupOptions): BacklogRollup {
     watermarkTable: tables.rollupWatermark,
     queries: regionRollupQueries,
     passOnEveryMarker: true,
+    tenantsAlsoFrom: [tables.fieldJobFacts],
     afterPass: async (ch) => {
       for (const statement of openTablesTidy) await ch.command({ query: statement });
     },
@@ -110,6 +111,8 @@ export const regionRollupQueries = [
   'sla-hourly-materialise',
   'sla-team-hourly-materialise',
   'sla-durations-hourly-materialise',
+  'specialists-hourly-materialise',
+  'field-hourly-materialise',
 ];
 
 // A late insert of an older evaluation (the SLA sweep racing a closing event) could re-open a
@@ -135,6 +138,8 @@ interface HourlyRollupDefinition extends BacklogRollupOptions {
   afterPass?: (ch: ClickHouseClient) => Promise<void>;
   /** Run a tenant's queries on any unconsumed marker, even when no new hour has closed. */
   passOnEveryMarker?: boolean;
+  /** Tables whose tenants are materialised too, besides ticket_lifecycle's (with created_at). */
+  tenantsAlsoFrom?: string[];
 }
 
 function startHourlyRollup(opts: HourlyRollupDefinition): BacklogRollup {
@@ -168,6 +173,20 @@ function startHourlyRollup(opts: HourlyRollupDefinition): BacklogRollup {
       `SELECT tenant, toUnixTimestamp64Milli(min(created_at)) AS earliest_ms
        FROM ${tables.ticketLifecycle} GROUP BY tenant ORDER BY tenant`,
     );
+    // The region rollups hold field jobs too: a tenant with jobs and no tickets needs a watermark.
+    if (opts.tenantsAlsoFrom) {
+      const known = new Set(tenants.map((t) => t.tenant));
+      for (const table of opts.tenantsAlsoFrom)
+        for (const t of await rows<{ tenant: string; earliest_ms: number | null }>(
+          `SELECT toString(tenant) AS tenant, toUnixTimestamp64Milli(min(created_at)) AS earliest_ms
+           FROM ${table} GROUP BY tenant ORDER BY tenant`,
+        ))
+          if (!known.has(t.tenant)) {
+            known.add(t.tenant);
+            tenants.push(t);
+          }
+      tenants.sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+    }
     const runs: TenantRun[] = [];
     for (const { tenant, earliest_ms } of tenants) {
       const w = watermarks.get(tenant);
