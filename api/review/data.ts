@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClickHouseClient } from '../../core/clickhouse.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
+import type { RollupParams } from '../rollups.js';
 import { queryRows } from '../routes/shared.js';
 import { type HeadlineKey, headlineKeys, type Target, targetSchema } from './targets.js';
 import { localDay, type ReviewWeek } from './week.js';
@@ -8,7 +9,9 @@ import { localDay, type ReviewWeek } from './week.js';
 // The weekly regional review as data: the headline figures of a week and the week before, their
 // changes against each other and against the targets, the daily series behind the charts and
 // the teams, customers and tickets behind the changes. Every figure comes from one read query of
-// sql/queries/review-*.sql; this module only combines them.
+// sql/queries/review-*.sql; this module only combines them. Where the request allows it
+// (ReviewRollups), a part is read from the region rollups or the open copies instead
+// (review-*-rollup.sql), with the same figures.
 
 const OFFENDER_LIMIT = 10;
 
@@ -226,7 +229,7 @@ const customerRow = z.object({
   resolved_breached: n,
   open_breached_now: n,
 });
-const pendingRow = z.object({
+const pendingHandoverRow = z.object({
   tenant: z.string(),
   ticket_id: z.string(),
   customer: z.string(),
@@ -318,6 +321,21 @@ function onTarget(value: number | null, target: Target | undefined): boolean | n
 
 const ratio = (num: number, den: number): number | null => (den === 0 ? null : num / den);
 
+/** What a review may read besides the per-ticket tables (api/rollups.ts). */
+export interface ReviewRollups {
+  /**
+   * The watermarks when every bound of the two weeks is a whole hour and the rollups are current:
+   * then the hour-based parts read the hourly rollups plus the recent edge.
+   */
+  hourly: RollupParams | null;
+  /**
+   * Whether the current week is still running and the open copies may be read: the parts taken
+   * at its end (pending handovers, oldest tickets) and the SLA risk snapshot are then the state
+   * of the open tickets now.
+   */
+  open: boolean;
+}
+
 export interface ReviewRequest {
   tenant: string | undefined;
   region: string | undefined;
@@ -326,9 +344,40 @@ export interface ReviewRequest {
   previous: ReviewWeek;
   targets: Partial<Record<HeadlineKey, Target>>;
   nowMs: number;
+  rollups?: ReviewRollups;
 }
 
+/** The parts of a review, each read by one query (handoversPending: the pending at each week's end). */
+export const reviewParts = [
+  'flow',
+  'headcount',
+  'handovers',
+  'handoversPending',
+  'handoverPairs',
+  'resolutions',
+  'sla',
+  'slaRisk',
+  'field',
+  'teamBacklog',
+  'teamHandovers',
+  'customers',
+  'pendingHandovers',
+  'oldestTickets',
+] as const;
+export type ReviewPart = (typeof reviewParts)[number];
+export type ReviewSources = Record<ReviewPart, 'rollup' | 'live'>;
+
+const pendingCountRow = z.object({ idx: n, pending: n });
+
 export async function buildReview(ch: ClickHouseClient, req: ReviewRequest): Promise<Review> {
+  return (await buildReviewWithSources(ch, req)).review;
+}
+
+/** The review and, per part, whether it was read from the rollups / open copies or live. */
+export async function buildReviewWithSources(
+  ch: ClickHouseClient,
+  req: ReviewRequest,
+): Promise<{ review: Review; sources: ReviewSources }> {
   const { week, previous } = req;
   // 15 local midnights: the previous week's Monday to the current week's next Monday.
   const bounds = [...previous.days, ...week.days.slice(1)];
@@ -339,10 +388,22 @@ export async function buildReview(ch: ClickHouseClient, req: ReviewRequest): Pro
   const current = { from: toClickHouseTime(weeks[1]!), to: toClickHouseTime(weeks[2]!) };
   const limit = OFFENDER_LIMIT;
 
+  const hourly = req.rollups?.hourly ?? null;
+  const open = req.rollups?.open ?? false;
+  const sources = Object.fromEntries(reviewParts.map((p) => [p, 'live'])) as ReviewSources;
+  /** The rollup query of a part when `use`, else its live query; notes which one answered. */
+  const pick = (part: ReviewPart, use: boolean, live: string): string => {
+    if (!use) return live;
+    sources[part] = 'rollup';
+    return `${live}-rollup`;
+  };
+  const wm = hourly ?? {};
+
   const [
     flow,
     staff,
-    handovers,
+    handoverWeeks,
+    pendingAtEnd,
     pairs,
     resolutions,
     sla,
@@ -354,20 +415,60 @@ export async function buildReview(ch: ClickHouseClient, req: ReviewRequest): Pro
     pending,
     oldest,
   ] = await Promise.all([
-    queryRows(ch, 'review-flow', { ...scope, bounds: chBounds }, flowRow),
+    queryRows(
+      ch,
+      pick('flow', hourly !== null, 'review-flow'),
+      { ...scope, bounds: chBounds, ...wm },
+      flowRow,
+    ),
     queryRows(ch, 'review-headcount', { ...scope, bounds: chBounds }, headcountRow),
-    queryRows(ch, 'review-handovers', { ...scope, weeks: chWeeks }, handoverRow),
-    queryRows(ch, 'review-handover-pairs', { ...scope, weeks: chWeeks }, pairRow),
-    queryRows(ch, 'review-resolutions', { ...scope, weeks: chWeeks }, resolutionRow),
+    queryRows(
+      ch,
+      pick('handovers', hourly !== null, 'review-handovers'),
+      { ...scope, weeks: chWeeks, ...wm },
+      handoverRow,
+    ),
+    hourly === null ? Promise.resolve(null) : pendingAtWeekEnds(ch, scope, weeks, open, sources),
+    queryRows(
+      ch,
+      pick('handoverPairs', hourly !== null, 'review-handover-pairs'),
+      { ...scope, weeks: chWeeks, ...wm },
+      pairRow,
+    ),
+    queryRows(
+      ch,
+      pick('resolutions', hourly !== null, 'review-resolutions'),
+      { ...scope, weeks: chWeeks, ...wm },
+      resolutionRow,
+    ),
     queryRows(ch, 'review-sla', { ...scope, weeks: chWeeks }, slaRow),
-    queryRows(ch, 'review-sla-at-risk', scope, riskRow),
-    queryRows(ch, 'review-field', { ...scope, weeks: chWeeks }, fieldRow),
+    queryRows(ch, pick('slaRisk', open, 'review-sla-at-risk'), scope, riskRow),
+    queryRows(
+      ch,
+      pick('field', hourly !== null, 'review-field'),
+      { ...scope, weeks: chWeeks, ...wm },
+      fieldRow,
+    ),
     queryRows(ch, 'review-team-backlog', { ...scope, ...current, limit }, teamBacklogRow),
     queryRows(ch, 'review-team-handovers', { ...scope, ...current, limit }, teamHandoverRow),
     queryRows(ch, 'review-customer-breaches', { ...scope, ...current, limit }, customerRow),
-    queryRows(ch, 'review-pending-handovers', { ...scope, at: current.to, limit }, pendingRow),
-    queryRows(ch, 'review-oldest-tickets', { ...scope, at: current.to, limit }, oldestRow),
+    queryRows(
+      ch,
+      pick('pendingHandovers', open, 'review-pending-handovers'),
+      { ...scope, at: current.to, limit },
+      pendingHandoverRow,
+    ),
+    queryRows(
+      ch,
+      pick('oldestTickets', open, 'review-oldest-tickets'),
+      { ...scope, at: current.to, limit },
+      oldestRow,
+    ),
   ]);
+  // The rollups have no pending handovers at an instant: those of each week's end are read apart.
+  const handovers = handoverWeeks.map((r) =>
+    pendingAtEnd === null ? r : { ...r, pending_at_end: pendingAtEnd[r.week] ?? 0 },
+  );
 
   // Instants and days without a row have nothing in them: 0.
   const flowAt = (i: number) => flow.find((r) => r.idx === i) ?? { backlog: 0, inflow: 0, outflow: 0 };
@@ -468,7 +569,7 @@ export async function buildReview(ch: ClickHouseClient, req: ReviewRequest): Pro
   });
 
   const r0 = risk[0];
-  return {
+  const review: Review = {
     tenant: req.tenant ?? null,
     region: req.region ?? null,
     timeZone: req.timeZone,
@@ -553,4 +654,34 @@ export async function buildReview(ch: ClickHouseClient, req: ReviewRequest): Pro
       })),
     },
   };
+  return { review, sources };
+}
+
+/**
+ * Handovers pending at the end of week 0 (previous) and 1 (current): from the open copy when the
+ * end is after now and `open`, else live (no rollup keeps when each wait ended).
+ */
+async function pendingAtWeekEnds(
+  ch: ClickHouseClient,
+  scope: { tenant: string; region: string },
+  weeks: number[],
+  open: boolean,
+  sources: ReviewSources,
+): Promise<number[]> {
+  const ends = [weeks[1]!, weeks[2]!];
+  const fromOpen = ends.map((end) => open && end === weeks[2]);
+  const read = async (copy: boolean): Promise<Map<number, number>> => {
+    const picked = ends.filter((_, w) => fromOpen[w] === copy);
+    if (picked.length === 0) return new Map();
+    const rows = await queryRows(
+      ch,
+      copy ? 'review-pending-at-end-rollup' : 'review-pending-at-end',
+      { ...scope, ends: picked.map((e) => toClickHouseTime(e)) },
+      pendingCountRow,
+    );
+    return new Map(rows.map((r) => [picked[r.idx]!, r.pending]));
+  };
+  const [live, copy] = await Promise.all([read(false), read(true)]);
+  if (fromOpen.every(Boolean)) sources.handoversPending = 'rollup';
+  return ends.map((end, w) => (fromOpen[w] ? copy : live).get(end) ?? 0);
 }

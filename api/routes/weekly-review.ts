@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { readCalendarsFile, regionZones } from '../../core/calendar-file.js';
 import type { RouteOptions } from '../app.js';
 import { renderCharts } from '../review/charts.js';
-import { buildReview, type Review, reviewSchema } from '../review/data.js';
+import { buildReviewWithSources, type Review, type ReviewRollups, reviewSchema } from '../review/data.js';
 import { renderPage } from '../review/page.js';
 import { loadReviewTargets } from '../review/targets.js';
-import { isoWeek, lastCompleteWeek, parseIsoWeek, previousWeek } from '../review/week.js';
+import { isoWeek, lastCompleteWeek, parseIsoWeek, previousWeek, type ReviewWeek } from '../review/week.js';
+import { type RollupReader, rollupParams, zoneKeepsWholeHours } from '../rollups.js';
 import { scopeFields } from './shared.js';
 
 // The weekly regional review: this week against the week before and against the targets, with
@@ -63,12 +64,38 @@ export function prefersHtml(accept: string | undefined): boolean {
   return html > 0 && html > q('application/json');
 }
 
-export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, { config, ch }) => {
+const HOUR = 3_600_000;
+
+/**
+ * What a review may read besides the per-ticket tables: the hourly rollups when every local
+ * midnight of its two weeks is a whole UTC hour (a zone 30 or 45 minutes off UTC splits an
+ * hour), the open copies while the week is running (its end is after now: what stands then is
+ * what stands now). Both only while the rollups are current (api/rollups.ts).
+ */
+async function reviewRollups(
+  rollups: RollupReader,
+  q: { tenant?: string | undefined },
+  week: ReviewWeek,
+  previous: ReviewWeek,
+  nowMs: number,
+): Promise<ReviewRollups> {
+  const wm = await rollups.watermarks();
+  const bounds = [...previous.days, ...week.days.slice(1)].map((b) => new Date(b));
+  const hourly = zoneKeepsWholeHours(bounds)
+    ? rollupParams(wm, { from: bounds[0]!, to: bounds[bounds.length - 1]!, tenant: q.tenant })
+    : null;
+  const thisHour = new Date(Math.floor(nowMs / HOUR) * HOUR);
+  const open =
+    week.days[7]! > nowMs && rollupParams(wm, { from: thisHour, to: thisHour, tenant: q.tenant }) !== null;
+  return { hourly, open };
+}
+
+export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, { config, ch, rollups }) => {
   // Read once at start-up: a bad targets or calendars file stops the API with its exact error.
   const targets = loadReviewTargets(config);
   const zones = regionZones(readCalendarsFile(config.CALENDARS_FILE));
 
-  const review = async (q: Query): Promise<Review> => {
+  const review = async (q: Query, reply: FastifyReply): Promise<Review> => {
     const region = q.region;
     // All regions together have no zone of their own: their weeks are UTC weeks.
     const timeZone = region === undefined ? 'UTC' : zones.zoneOf(region);
@@ -81,15 +108,24 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       if (week.days[0]! > nowMs)
         throw new BadReviewRequest('querystring.week', `week ${q.week} has not started yet in ${timeZone}`);
     }
-    return buildReview(ch, {
+    const previous = previousWeek(week, timeZone);
+    const built = await buildReviewWithSources(ch, {
       tenant: q.tenant,
       region,
       timeZone,
       week,
-      previous: previousWeek(week, timeZone),
+      previous,
       targets: targets.forRegion(region ?? ''),
       nowMs,
+      rollups: await reviewRollups(rollups, q, week, previous, nowMs),
     });
+    // Parts without a rollup (headcount, SLA per week, team and customer offenders, handovers
+    // pending at a past week's end) are always live, so the whole review says `live`; the parts
+    // header says which part came from where (docs/metrics.md, "How the API reads").
+    const parts = Object.entries(built.sources);
+    reply.header('x-baton-source', parts.every(([, s]) => s === 'rollup') ? 'rollup' : 'live');
+    reply.header('x-baton-source-parts', parts.map(([p, s]) => `${p}=${s}`).join(','));
+    return built.review;
   };
 
   const badRequest = (reply: FastifyReply, err: BadReviewRequest) =>
@@ -100,7 +136,7 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
     });
 
   const page = async (q: Query, reply: FastifyReply) => {
-    const data = await review(q);
+    const data = await review(q, reply);
     const html = renderPage(data, await renderCharts(data));
     return reply.type('text/html; charset=utf-8').send(html);
   };
@@ -120,7 +156,7 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
     async (req, reply) => {
       try {
         if (prefersHtml(req.headers.accept)) return await page(req.query, reply);
-        return await review(req.query);
+        return await review(req.query, reply);
       } catch (err) {
         if (err instanceof BadReviewRequest) return badRequest(reply, err);
         throw err;

@@ -1,0 +1,126 @@
+-- review-handovers.sql's weekly figures from the region rollups (api/rollups.ts): handovers made
+-- before each tenant's watermark from handovers_hourly (per region pair and hour, the picked-up
+-- waits kept whole), at or after it from ticket_facts_recent (handovers-rollup.sql's edge). Every
+-- bound of {weeks} is a whole hour. Cross-region = the pair's regions differ, as
+-- handovers-rollup.sql. The pending handovers at a week's end are not in the rollups (they
+-- depend on when each wait ended): pending_at_end is 0 here and read separately
+-- (review-pending-count*.sql). Empty {tenant} / {region} mean all.
+WITH
+    {weeks:Array(DateTime64(3, 'UTC'))} AS weeks,
+    {region:String} AS r,
+    {wm_tenants:Array(String)} AS wm_tenants,
+    {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    made AS
+    (
+        SELECT
+            toDateTime64(hour, 3, 'UTC') AS at,
+            toString(from_region) AS from_region,
+            toString(to_region) AS to_region,
+            handovers,
+            ping_pong,
+            picked_up,
+            wall_seconds AS walls,
+            business_seconds AS businesses
+        FROM handovers_hourly FINAL
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND (r = '' OR from_region = r OR to_region = r)
+          AND hour >= weeks[1]
+          AND hour < weeks[3]
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        UNION ALL
+        SELECT
+            ho_at,
+            toString(ho_from_region),
+            toString(ho_to_region),
+            toUInt64(1),
+            toUInt64(ho_ping_pong = 1),
+            toUInt64(ho_outcome = 'picked_up'),
+            if(ho_outcome = 'picked_up', [assumeNotNull(ho_wall_seconds)], []),
+            if(ho_outcome = 'picked_up', [assumeNotNull(ho_business_seconds)], [])
+        FROM ticket_facts_recent FINAL
+        ARRAY JOIN ho_at, ho_from_region, ho_to_region, ho_ping_pong, ho_outcome, ho_wall_seconds, ho_business_seconds
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND (r = '' OR ho_from_region = r OR ho_to_region = r)
+          AND handovers > 0
+          AND ho_at >= weeks[1]
+          AND ho_at < weeks[3]
+          AND ho_at >= transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- nothing, so that each week has a row to keep or drop even when none was made in either
+        UNION ALL
+        SELECT weeks[1], '', '', toUInt64(0), toUInt64(0), toUInt64(0), [], []
+    ),
+    -- A week has a row once a handover was made before its end, as in review-handovers.sql: made
+    -- in the two weeks, or earlier (counted apart, without reading the waits).
+    made_earlier AS
+    (
+        SELECT toUInt64(count()) AS n
+        FROM
+        (
+            SELECT 1
+            FROM handovers_hourly FINAL
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+              AND (r = '' OR from_region = r OR to_region = r)
+              AND hour < weeks[1]
+              AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+              AND handovers > 0
+            UNION ALL
+            SELECT 1
+            FROM ticket_facts_recent FINAL
+            ARRAY JOIN ho_at, ho_from_region, ho_to_region
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+              AND (r = '' OR ho_from_region = r OR ho_to_region = r)
+              AND handovers > 0
+              AND ho_at < weeks[1]
+              AND ho_at >= transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        )
+    ),
+    per_week AS
+    (
+        SELECT
+            week,
+            sumIf(handovers, before_end) AS n_before_end,
+            sumIf(handovers, in_week) AS n_handovers,
+            sumIf(handovers, in_week AND received) AS n_received,
+            sumIf(handovers, in_week AND sent) AS n_sent,
+            sumIf(handovers, in_week AND from_region != to_region) AS n_cross_region,
+            sumIf(ping_pong, in_week) AS n_ping_pong,
+            sumIf(picked_up, in_week AND received) AS n_picked_up,
+            arrayFlatten(groupArrayIf(walls, in_week AND received)) AS wall_all,
+            arrayFlatten(groupArrayIf(businesses, in_week AND received)) AS business_all
+        FROM
+        (
+            SELECT
+                w AS week,
+                at < weeks[w + 2] AS before_end,
+                at >= weeks[w + 1] AND before_end AS in_week,
+                r = '' OR to_region = r AS received,
+                r = '' OR from_region = r AS sent,
+                from_region,
+                to_region,
+                handovers,
+                ping_pong,
+                picked_up,
+                walls,
+                businesses
+            FROM made
+            ARRAY JOIN [toUInt8(0), toUInt8(1)] AS w
+        )
+        GROUP BY week
+    )
+SELECT
+    week,
+    toUInt64(n_handovers) AS handovers,
+    toUInt64(n_received) AS received_count,
+    toUInt64(n_sent) AS sent_count,
+    toUInt64(n_cross_region) AS cross_region_count,
+    toUInt64(n_ping_pong) AS ping_pong_count,
+    toUInt64(n_picked_up) AS picked_up,
+    if(empty(wall_all), NULL, round(arrayReduce('quantileExactInclusive(0.5)', wall_all), 3)) AS wall_p50_seconds,
+    if(empty(wall_all), NULL, round(arrayReduce('quantileExactInclusive(0.9)', wall_all), 3)) AS wall_p90_seconds,
+    if(empty(business_all), NULL, round(arrayReduce('quantileExactInclusive(0.5)', business_all), 3)) AS business_p50_seconds,
+    if(empty(business_all), NULL, round(arrayReduce('quantileExactInclusive(0.9)', business_all), 3)) AS business_p90_seconds,
+    toUInt64(0) AS pending_at_end,
+    CAST(NULL, 'Nullable(Float64)') AS pending_oldest_age_seconds
+FROM per_week
+WHERE n_before_end + (SELECT n FROM made_earlier) > 0
+ORDER BY week

@@ -1,0 +1,21 @@
+-- review-pending-at-end.sql's answer from ticket_facts_open, for instants after now: a handover
+-- still waiting then is one waiting now, and its ticket is open now (as handovers-rollup.sql's
+-- pending). Row idx i is ends[i + 1] (0-based). Empty {tenant} / {region} mean all.
+WITH
+    {ends:Array(DateTime64(3, 'UTC'))} AS ends
+SELECT
+    toUInt32(i - 1) AS idx,
+    toUInt64(countIf(ho_at < ends[i] AND (ho_until IS NULL OR ho_until >= ends[i]))) AS pending
+FROM
+(
+    SELECT ho_at, ho_until
+    FROM ticket_facts_open FINAL
+    ARRAY JOIN ho_at, ho_to_region, ho_until
+    WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+      AND ({region:String} = '' OR ho_to_region = {region:String})
+      AND handovers > 0
+      AND ho_at < arrayMax(ends)
+)
+ARRAY JOIN arrayEnumerate(ends) AS i
+GROUP BY i
+ORDER BY i
