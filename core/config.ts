@@ -123,7 +123,7 @@ export const configSchema = z.object({
    * Batches of different partitions a transform works on at once: while one waits for ClickHouse
    * the next is parsed and folded (a partition's batches stay in order; its entities are its own).
    */
-  TRANSFORM_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(1),
+  TRANSFORM_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(3),
   /** How long a silent consumer keeps its partitions: a crashed instance's work moves after this. */
   TRANSFORM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
 });
