@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, buildApi } from '../../api/app.js';
 import type { CanonicalEvent, TicketEvent } from '../../core/events/index.js';
 import { eventId } from '../../core/events/ticket.js';
 import { DAY, generateOperation, HOUR, MINUTE } from '../../ingest/simulator/generate.js';
 import { readKey } from '../helpers/api-keys.js';
+import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
 
@@ -89,32 +89,11 @@ const fresh = [
 ];
 
 let pipeline: TestPipeline;
-let rollupApi: Api;
-let liveApi: Api;
-let headers: Record<string, string>;
-const bases: { rollup: string; live: string } = { rollup: '', live: '' };
+let apis: RollupAndLiveApis;
 let ticketEventCount = 0;
-
-async function listen(api: Api): Promise<string> {
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const addr = api.server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('the API has no port');
-  return `http://127.0.0.1:${addr.port}`;
-}
-
-async function get(which: 'rollup' | 'live', path: string): Promise<{ source: string; body: unknown }> {
-  const res = await fetch(`${bases[which]}${path}`, { headers });
-  const body = await res.json();
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`);
-  return { source: res.headers.get('x-baton-source') ?? '', body };
-}
-
+const get = (which: 'rollup' | 'live', path: string) => apis.get(which, path);
 /** Both answers with floating figures rounded (summation order differs). */
-function comparable(body: unknown): unknown {
-  return JSON.parse(JSON.stringify(body), (_key, value) =>
-    typeof value !== 'number' || Number.isInteger(value) ? value : Math.round(value * 1e6) / 1e6,
-  );
-}
+const comparable = (body: unknown) => roundedFloats(body);
 
 async function scalar(query: string): Promise<string> {
   const rs = await pipeline.ch.query({ query, format: 'JSONEachRow' });
@@ -167,25 +146,17 @@ beforeAll(async () => {
   await pipeline.transforms.regionRollups.materialiseOnce();
   now = MID + 10 * MINUTE; // still W's hour: a later pass re-does only what late events dirty
   const key = readKey(pipeline.config);
-  headers = key.headers;
-  rollupApi = await buildApi({
+  apis = await startRollupAndLiveApis({
     config: key.config,
     ch: pipeline.ch,
     logger: pipeline.logger,
-    now: () => MID,
+    headers: key.headers,
+    rollupNow: () => MID,
   });
-  liveApi = await buildApi({
-    config: { ...key.config, API_READ_ROLLUPS: false },
-    ch: pipeline.ch,
-    logger: pipeline.logger,
-  });
-  bases.rollup = await listen(rollupApi);
-  bases.live = await listen(liveApi);
 }, 600_000);
 
 afterAll(async () => {
-  await rollupApi?.close();
-  await liveApi?.close();
+  await apis?.close();
   await pipeline?.close();
 });
 

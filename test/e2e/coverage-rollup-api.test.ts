@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, buildApi } from '../../api/app.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { eventId, type TicketEvent } from '../../core/events/ticket.js';
 import type { EventProducer } from '../../core/kafka.js';
@@ -8,6 +7,7 @@ import { emitTicketEvents } from '../../ingest/emit.js';
 import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import { type BacklogRollup, startRegionRollups } from '../../transforms/backlog/materialise.js';
 import { readKey } from '../helpers/api-keys.js';
+import { type RollupAndLiveApis, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
 
@@ -31,9 +31,7 @@ const iso = (t: number) => new Date(t).toISOString();
 
 let pipeline: TestPipeline;
 let producer: EventProducer;
-let rollupApi: Api;
-let liveApi: Api;
-let headers: Record<string, string>;
+let apis: RollupAndLiveApis;
 let rollup: BacklogRollup;
 let total = 0;
 
@@ -48,16 +46,11 @@ beforeAll(async () => {
   });
   producer = await pipeline.bus.createProducer();
   const key = readKey(pipeline.config);
-  headers = key.headers;
-  rollupApi = await buildApi({
-    config: { ...key.config, API_READ_ROLLUPS: true },
+  apis = await startRollupAndLiveApis({
+    config: key.config,
     ch: pipeline.ch,
     logger: pipeline.logger,
-  });
-  liveApi = await buildApi({
-    config: { ...key.config, API_READ_ROLLUPS: false },
-    ch: pipeline.ch,
-    logger: pipeline.logger,
+    headers: key.headers,
   });
   rollup = startRegionRollups({
     ch: pipeline.ch,
@@ -70,8 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rollup?.stop();
-  await rollupApi?.close();
-  await liveApi?.close();
+  await apis?.close();
   await pipeline?.close();
 });
 
@@ -185,12 +177,6 @@ async function pass(at: number) {
 
 type Json = Record<string, unknown>;
 
-async function get(api: Api, path: string, query: Record<string, string>) {
-  const res = await api.inject({ method: 'GET', url: path, query, headers });
-  expect(res.statusCode, res.body).toBe(200);
-  return { source: res.headers['x-baton-source'], body: res.json() as Json };
-}
-
 /**
  * Staleness "now" is each request's own instant: the ages are turned back into the instants they
  * were measured from (the oldest stale update, the earliest missed due time), which do not move.
@@ -210,24 +196,11 @@ function comparable(path: string, body: Json): Json {
   };
 }
 
-/** The rollup API's answer, checked to come from the rollups and to equal the live API's. */
-async function same(path: string, query: Record<string, string>): Promise<Json> {
-  // Two requests at two instants: a ticket falling due in between would differ; ask again then.
-  for (let attempt = 1; ; attempt++) {
-    const [r, l] = [await get(rollupApi, path, query), await get(liveApi, path, query)];
-    expect([path, query, r.source, l.source]).toEqual([path, query, 'rollup', 'live']);
-    const [a, b] = [comparable(path, r.body), comparable(path, l.body)];
-    if (attempt < 3 && JSON.stringify(a) !== JSON.stringify(b)) continue;
-    expect(a).toEqual(b);
-    return r.body;
-  }
-}
-
-async function liveOnly(path: string, query: Record<string, string>): Promise<void> {
-  const [r, l] = [await get(rollupApi, path, query), await get(liveApi, path, query)];
-  expect([path, query, r.source]).toEqual([path, query, 'live']);
-  expect(comparable(path, r.body)).toEqual(comparable(path, l.body));
-}
+// Two requests at two instants: a ticket falling due in between would differ; ask again then.
+const same = async (path: string, query: Record<string, string>) =>
+  (await apis.same(path, query, { comparable: (b) => comparable(path, b as Json), attempts: 3 })) as Json;
+const liveOnly = (path: string, query: Record<string, string>) =>
+  apis.liveOnly(path, query, { comparable: (b) => comparable(path, b as Json) });
 
 /** Every specialists request the rollups must answer, each equal to live; returns the hand tenant's. */
 async function checkSpecialists(): Promise<Json> {
@@ -330,8 +303,8 @@ describe('staleness and specialists on the open copy and the region rollups', ()
     // The late assignment moved N1's resolution from a5 to a3 in an hour of the rollup: the rollup
     // answer lags until the next pass.
     const handRange = { tenant: TENANT, from: iso(W - 12 * HOUR), to: iso(base + HOUR) };
-    const stale = await get(rollupApi, '/v1/metrics/specialists', handRange);
-    const fresh = await get(liveApi, '/v1/metrics/specialists', handRange);
+    const stale = await apis.get('rollup', '/v1/metrics/specialists', handRange);
+    const fresh = await apis.get('live', '/v1/metrics/specialists', handRange);
     expect(stale.source).toBe('rollup');
     expect(stale.body).not.toEqual(fresh.body);
 

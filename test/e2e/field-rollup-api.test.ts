@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, buildApi } from '../../api/app.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { CanonicalEvent, FieldJobEvent } from '../../core/events/index.js';
 import { DAY, generateOperation, HOUR } from '../../ingest/simulator/generate.js';
 import { type BacklogRollup, startRegionRollups } from '../../transforms/backlog/materialise.js';
 import { readKey } from '../helpers/api-keys.js';
+import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
 
@@ -33,9 +33,7 @@ const story = generateOperation(
 );
 
 let pipeline: TestPipeline;
-let rollupApi: Api;
-let liveApi: Api;
-let headers: Record<string, string>;
+let apis: RollupAndLiveApis;
 let rollup: BacklogRollup;
 let clock = MID;
 const jobEventIds = new Set<string>();
@@ -137,17 +135,12 @@ beforeAll(async () => {
     overrides: { REGION_ROLLUP_INTERVAL_SECONDS: 86_400, ALERT_EVALUATION_INTERVAL_SECONDS: 86_400 },
   });
   const key = readKey(pipeline.config);
-  headers = key.headers;
-  rollupApi = await buildApi({
+  apis = await startRollupAndLiveApis({
     config: key.config,
     ch: pipeline.ch,
     logger: pipeline.logger,
-    now: () => MID,
-  });
-  liveApi = await buildApi({
-    config: { ...key.config, API_READ_ROLLUPS: false },
-    ch: pipeline.ch,
-    logger: pipeline.logger,
+    headers: key.headers,
+    rollupNow: () => MID,
   });
   rollup = startRegionRollups({
     ch: pipeline.ch,
@@ -160,8 +153,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rollup?.stop();
-  await rollupApi?.close();
-  await liveApi?.close();
+  await apis?.close();
   await pipeline?.close();
 });
 
@@ -170,31 +162,12 @@ afterAll(async () => {
 type Json = Record<string, unknown>;
 type Region = Json & { region: string; jobs: number };
 
-async function get(api: Api, query: Record<string, string>) {
-  const res = await api.inject({ method: 'GET', url: '/v1/metrics/field', query, headers });
-  expect(res.statusCode, res.body).toBe(200);
-  return { source: res.headers['x-baton-source'], body: res.json() as { regions: Region[] } };
-}
-
+const PATH = '/v1/metrics/field';
 /** The mean of ratios is summed in another order: the last bits may differ. */
-function comparable(body: unknown): unknown {
-  return JSON.parse(JSON.stringify(body), (_key, value) =>
-    typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1e9) / 1e9 : value,
-  );
-}
-
-async function same(query: Record<string, string>) {
-  const [r, l] = [await get(rollupApi, query), await get(liveApi, query)];
-  expect([query, r.source, l.source]).toEqual([query, 'rollup', 'live']);
-  expect(comparable(r.body)).toEqual(comparable(l.body));
-  return r.body;
-}
-
-async function liveOnly(query: Record<string, string>) {
-  const [r, l] = [await get(rollupApi, query), await get(liveApi, query)];
-  expect([query, r.source]).toEqual([query, 'live']);
-  expect(comparable(r.body)).toEqual(comparable(l.body));
-}
+const nineDigits = { comparable: (body: unknown) => roundedFloats(body, { places: 9 }) };
+const same = async (query: Record<string, string>) =>
+  (await apis.same(PATH, query, nineDigits)) as { regions: Region[] };
+const liveOnly = (query: Record<string, string>) => apis.liveOnly(PATH, query, nineDigits);
 
 async function checkAll(): Promise<void> {
   const rs = await pipeline.ch.query({
@@ -258,8 +231,8 @@ describe('field execution from the region rollups', () => {
     ).toEqual([['EMEA', 2, 2_700, 3_420]]);
 
     await emitAndWait(handLate);
-    const stale = await get(rollupApi, handRange);
-    const fresh = await get(liveApi, handRange);
+    const stale = await apis.get('rollup', PATH, handRange);
+    const fresh = await apis.get('live', PATH, handRange);
     expect(stale.source).toBe('rollup');
     expect(stale.body).not.toEqual(fresh.body);
 

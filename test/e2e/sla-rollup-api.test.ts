@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, buildApi } from '../../api/app.js';
 import { rollupReader } from '../../api/rollups.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { eventId, type TicketEvent } from '../../core/events/ticket.js';
@@ -10,6 +9,7 @@ import { emitTicketEvents } from '../../ingest/emit.js';
 import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import { type BacklogRollup, startRegionRollups } from '../../transforms/backlog/materialise.js';
 import { readKey } from '../helpers/api-keys.js';
+import { type RollupAndLiveApis, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
 
@@ -35,9 +35,7 @@ const iso = (t: number) => new Date(t).toISOString();
 
 let pipeline: TestPipeline;
 let producer: EventProducer;
-let rollupApi: Api;
-let liveApi: Api;
-let headers: Record<string, string>;
+let apis: RollupAndLiveApis;
 let rollup: BacklogRollup;
 let total = 0;
 
@@ -53,16 +51,11 @@ beforeAll(async () => {
   });
   producer = await pipeline.bus.createProducer();
   const key = readKey(pipeline.config);
-  headers = key.headers;
-  rollupApi = await buildApi({
-    config: { ...key.config, API_READ_ROLLUPS: true },
+  apis = await startRollupAndLiveApis({
+    config: key.config,
     ch: pipeline.ch,
     logger: pipeline.logger,
-  });
-  liveApi = await buildApi({
-    config: { ...key.config, API_READ_ROLLUPS: false },
-    ch: pipeline.ch,
-    logger: pipeline.logger,
+    headers: key.headers,
   });
   rollup = startRegionRollups({
     ch: pipeline.ch,
@@ -75,8 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rollup?.stop();
-  await rollupApi?.close();
-  await liveApi?.close();
+  await apis?.close();
   await pipeline?.close();
 });
 
@@ -167,25 +159,11 @@ async function pass(at: number) {
 
 type Json = Record<string, unknown>;
 
-async function get(api: Api, path: string, query: Record<string, string>) {
-  const res = await api.inject({ method: 'GET', url: path, query, headers });
-  expect(res.statusCode, res.body).toBe(200);
-  return { source: res.headers['x-baton-source'], body: res.json() as Json };
-}
-
-/** The rollup API's answer, checked to come from the rollups and to equal the live API's. */
-async function same(path: string, query: Record<string, string>): Promise<Json> {
-  const [r, l] = [await get(rollupApi, path, query), await get(liveApi, path, query)];
-  expect([path, query, r.source, l.source]).toEqual([path, query, 'rollup', 'live']);
-  expect(r.body).toEqual(l.body);
-  return r.body;
-}
-
-async function liveOnly(path: string, query: Record<string, string>): Promise<void> {
-  const [r, l] = [await get(rollupApi, path, query), await get(liveApi, path, query)];
-  expect([path, query, r.source]).toEqual([path, query, 'live']);
-  expect(r.body).toEqual(l.body);
-}
+// Exact equality: the rollups keep sums in whole milliseconds, so no float may differ.
+const exact = { comparable: (body: unknown) => body };
+const same = async (path: string, query: Record<string, string>) =>
+  (await apis.same(path, query, exact)) as Json;
+const liveOnly = (path: string, query: Record<string, string>) => apis.liveOnly(path, query, exact);
 
 /** Every request the rollups must answer, each equal to live; returns the hand tenant's summary. */
 async function checkSummaries(): Promise<Json> {
@@ -348,8 +326,8 @@ describe('SLA routes on the region rollups', () => {
     expect((await openCopy('O')).final).toBe(0);
     expect((await openCopy('R')).final).toBe(1);
     const handRange = { tenant: TENANT, from: iso(W - 12 * HOUR), to: iso(base + HOUR) };
-    const stale = await get(rollupApi, '/v1/metrics/sla', handRange);
-    const fresh = await get(liveApi, '/v1/metrics/sla', handRange);
+    const stale = await apis.get('rollup', '/v1/metrics/sla', handRange);
+    const fresh = await apis.get('live', '/v1/metrics/sla', handRange);
     expect(stale.source).toBe('rollup');
     expect(stale.body).not.toEqual(fresh.body);
 
