@@ -21,6 +21,7 @@ export const tables = {
   slaHourly: 'sla_hourly',
   slaTeamHourly: 'sla_team_hourly',
   slaDurationsHourly: 'sla_durations_hourly',
+  slaBreachesHourly: 'sla_breaches_hourly',
   specialistsHourly: 'specialists_hourly',
   fieldHourly: 'field_hourly',
   ticketLifecycleRecent: 'ticket_lifecycle_recent',

@@ -441,7 +441,7 @@ export async function buildReviewWithSources(
       { ...scope, weeks: chWeeks, ...wm },
       resolutionRow,
     ),
-    queryRows(ch, 'review-sla', { ...scope, weeks: chWeeks }, slaRow),
+    queryRows(ch, pick('sla', hourly !== null, 'review-sla'), { ...scope, weeks: chWeeks, ...wm }, slaRow),
     queryRows(ch, pick('slaRisk', open, 'review-sla-at-risk'), scope, riskRow),
     queryRows(
       ch,

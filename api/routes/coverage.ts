@@ -5,7 +5,7 @@ import { ianaZone } from '../../core/calendar.js';
 import { readCalendarsFile, regionZones } from '../../core/calendar-file.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams } from '../rollups.js';
+import { rollupParams, zoneOffsetInWholeHours } from '../rollups.js';
 import { dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // Coverage gap, update staleness and specialist concentration (docs/metrics.md).
@@ -168,13 +168,16 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       schema: {
         summary: 'Coverage gap: inflow against on-shift headcount by hour of week',
         description:
-          "Per region and local hour of week (0 = Monday 00:00): how long that hour lasted in the range, the average inflow (created + reopened) per hour, the time-weighted average number of agents on shift, inflow per on-shift head, and a gap flag (`uncovered`: inflow with nobody on shift; `overloaded`: inflow per head above `maxInflowPerHead`). Hours are read in `tz` when given, otherwise in each region's calendar zone (CALENDARS_FILE; unmapped regions in the fallback calendar's zone). `from` and `to` must be on a quarter hour.",
+          "Per region and local hour of week (0 = Monday 00:00): how long that hour lasted in the range, the average inflow (created + reopened) per hour, the time-weighted average number of agents on shift, inflow per on-shift head, and a gap flag (`uncovered`: inflow with nobody on shift; `overloaded`: inflow per head above `maxInflowPerHead`). Hours are read in `tz` when given, otherwise in each region's calendar zone (CALENDARS_FILE; unmapped regions in the fallback calendar's zone). `from` and `to` must be on a quarter hour. With `from` on a whole hour and zones a whole number of hours off UTC, the inflow is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.",
         querystring: coverageQuerySchema,
         response: { 200: coverageResponseSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
+      // The rollup has tenant and region; its hours fit local hours of week only in a zone a whole
+      // number of hours off UTC (checked per zone below).
+      const wm = rollupParams(await rollups.watermarks(), q);
       let runs: ZoneRun[];
       if (q.tz) runs = [{ tz: q.tz, regions: q.region ? [q.region] : [], exclude: [] }];
       else if (q.region) runs = [{ tz: zones.zoneOf(q.region), regions: [q.region], exclude: [] }];
@@ -185,21 +188,22 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
         runs.push({ tz: zones.fallbackZone, regions: [], exclude: mapped });
       }
       const byRegion = new Map<string, { timeZone: string; hours: z.infer<typeof coverageHourSchema>[] }>();
+      let allFromRollups = true;
       for (const run of runs) {
-        const found = await queryRows(
-          ch,
-          'coverage',
-          {
-            tenant: q.tenant ?? '',
-            regions: run.regions,
-            exclude_regions: run.exclude,
-            from: toClickHouseTime(q.from),
-            to: toClickHouseTime(q.to),
-            tz: run.tz,
-            max_inflow_per_head: q.maxInflowPerHead,
-          },
-          coverageRowSchema,
-        );
+        const params = {
+          tenant: q.tenant ?? '',
+          regions: run.regions,
+          exclude_regions: run.exclude,
+          from: toClickHouseTime(q.from),
+          to: toClickHouseTime(q.to),
+          tz: run.tz,
+          max_inflow_per_head: q.maxInflowPerHead,
+        };
+        const fromRollups = wm !== null && zoneOffsetInWholeHours(run.tz, q.from, q.to);
+        if (!fromRollups) allFromRollups = false;
+        const found = fromRollups
+          ? await queryRows(ch, 'coverage-rollup', { ...params, ...wm }, coverageRowSchema)
+          : await queryRows(ch, 'coverage', params, coverageRowSchema);
         for (const r of found) {
           const entry = byRegion.get(r.region) ?? { timeZone: run.tz, hours: [] };
           entry.hours.push({
@@ -217,6 +221,7 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
           byRegion.set(r.region, entry);
         }
       }
+      reply.header('x-baton-source', allFromRollups ? 'rollup' : 'live');
       // A configured region with no tickets and no shifts in the range says nothing unless asked for.
       if (!q.region)
         for (const [region, v] of byRegion)

@@ -119,7 +119,7 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       nowMs,
       rollups: await reviewRollups(rollups, q, week, previous, nowMs),
     });
-    // Parts without a rollup (headcount, SLA per week, team and customer offenders, handovers
+    // Parts without a rollup (headcount, team and customer offenders, handovers
     // pending at a past week's end) are always live, so the whole review says `live`; the parts
     // header says which part came from where (docs/metrics.md, "How the API reads").
     const parts = Object.entries(built.sources);

@@ -111,6 +111,7 @@ export const regionRollupQueries = [
   'sla-hourly-materialise',
   'sla-team-hourly-materialise',
   'sla-durations-hourly-materialise',
+  'sla-breaches-hourly-materialise',
   'specialists-hourly-materialise',
   'field-hourly-materialise',
 ];
