@@ -37,11 +37,11 @@ Options:
   --rates a,b,c      fixed rates (events/s) for the soak ladder, after 10 s of unrecorded warm-up
                      (default 5000,10000,16000,25000)
   --soak SECONDS     seconds per ladder step (default 20, quick 10)
-  --knee-soak SECONDS  seconds at the ladder's knee, to confirm it holds (default 90, quick 20)
+  --knee-soak SECONDS  seconds at the ladder's knee, to confirm it holds (default 60, quick 20)
   --stored N         ticket events stored for the API load (default 10000000, quick 100000), over a
                      year; the API is also measured over a tenth of it, for the cost growth
   --api-seconds S    seconds of load per API endpoint, every request computed (default 3; answered
-                     from the answer cache: 2)
+                     from the answer cache: 1)
   --open-tickets N   open tickets held by the transform for the memory figure (default 1000000, quick 10000)
   --gateway-rates a,b rates for the same ladder through the ingest gateway (default: the straight
                      ladder's rates up to its knee and one above)
@@ -92,7 +92,7 @@ const positiveInt = (name: string, raw: string | undefined, def: number) => {
 const quick = values.quick;
 const events = positiveInt('events', values.events, quick ? 20_000 : 200_000);
 const soakSeconds = positiveInt('soak', values.soak, quick ? 10 : 20);
-const kneeSoakSeconds = positiveInt('knee-soak', values['knee-soak'], quick ? 20 : 90);
+const kneeSoakSeconds = positiveInt('knee-soak', values['knee-soak'], quick ? 20 : 60);
 const storedEvents = positiveInt('stored', values.stored, quick ? 100_000 : 10_000_000);
 const apiSeconds = positiveInt('api-seconds', values['api-seconds'], 3);
 const openTickets = positiveInt('open-tickets', values['open-tickets'], quick ? 10_000 : 1_000_000);
@@ -308,7 +308,13 @@ async function main() {
     ? { skipped: 'run with --skip-clients' }
     : await stage('kafka clients', async () => {
         log('kafka clients: kafkajs beside @platformatic/kafka and @confluentinc/kafka-javascript');
-        return kafkaClientsStage({ events: Math.min(events, 50_000), quick, log, installed });
+        return kafkaClientsStage({
+          events: Math.min(events, 50_000),
+          quick,
+          log,
+          installed,
+          rounds: quick ? 1 : 2,
+        });
       });
 
   const api = await stage('API load', async () => {
@@ -353,8 +359,8 @@ async function main() {
     );
     // Every request computed over a tenth of the history, then over all of it: the cost growth.
     const small = await load(apiSmallEnv, { API_CACHE_SECONDS: '0' });
-    // Answers from the cache cost microseconds: two seconds give thousands of samples.
-    const cached = await load(apiEnv, {}, Math.min(apiSeconds, 2));
+    // Answers from the cache cost microseconds: one second gives thousands of samples.
+    const cached = await load(apiEnv, {}, 1);
     const computed = await load(apiEnv, { API_CACHE_SECONDS: '0' });
     return { small, cached, computed, clickHouseFloor: clickHouseFloor! };
   });

@@ -294,8 +294,7 @@ export async function kafkaClientsStage(opts: {
         };
   for (const r of results)
     if (r.available && !r.sound) log(`  ${r.client} is NOT sound: ${r.soundness.detail}`);
-  const caveat =
-    rounds < 3 ? ` (${rounds} round only: indicative; the default run takes the median of 3)` : '';
+  const caveat = rounds < 2 ? ' (1 round only: indicative; the default run takes the median of 2)' : '';
   return { events, rounds, results, decision: `${decide(results)}${caveat}` };
 }
 
