@@ -69,8 +69,9 @@ export async function loadEndpoints(
       name: endpoint.name,
       path: endpoint.paths[0]!,
       requestsPerSecond: result.requests.average,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
+      // No request finished within the load's seconds: there is no latency to quote (not 0 ms).
+      p50Ms: result.requests.total > 0 ? result.latency.p50 : Number.NaN,
+      p99Ms: result.requests.total > 0 ? result.latency.p99 : Number.NaN,
       errors: result.errors + result.timeouts,
       non2xx: result.non2xx,
       source,
