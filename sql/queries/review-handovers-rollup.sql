@@ -49,8 +49,8 @@ WITH
         UNION ALL
         SELECT weeks[1], '', '', toUInt64(0), toUInt64(0), toUInt64(0), [], []
     ),
-    -- A week has a row once a handover was made before its end, as in review-handovers.sql: made
-    -- in the two weeks, or earlier (counted apart, without reading the waits).
+    -- Handovers made before the two weeks (counted apart, without reading the waits): with any,
+    -- both weeks have a row.
     made_earlier AS
     (
         SELECT toUInt64(count()) AS n
@@ -122,5 +122,7 @@ SELECT
     toUInt64(0) AS pending_at_end,
     CAST(NULL, 'Nullable(Float64)') AS pending_oldest_age_seconds
 FROM per_week
-WHERE n_before_end + (SELECT n FROM made_earlier) > 0
+-- As review-handovers.sql: both weeks have a row (zeros included) once any handover was made
+-- before the current week's end; its week-1 row counts every one made in the two weeks.
+WHERE (SELECT max(n_before_end) FROM per_week) + (SELECT n FROM made_earlier) > 0
 ORDER BY week
