@@ -47,20 +47,23 @@ export function rollupReader(ch: ClickHouseClient, opts: RollupReaderOptions): R
   let reading: Promise<RollupWatermarks> | null = null;
 
   async function read(): Promise<RollupWatermarks> {
-    const rs = await ch.query({
-      query: `SELECT toString(tenant) AS tenant, toUnixTimestamp(max(materialised_until)) * 1000 AS until_ms
-              FROM ${tables.rollupWatermark} FINAL GROUP BY tenant`,
-      format: 'JSONEachRow',
-    });
-    const rows = await rs.json<{ tenant: string; until_ms: number | string }>();
+    // Independent reads: both go out at once.
+    const [wms, ts] = await Promise.all([
+      ch.query({
+        query: `SELECT toString(tenant) AS tenant, toUnixTimestamp(max(materialised_until)) * 1000 AS until_ms
+                FROM ${tables.rollupWatermark} FINAL GROUP BY tenant`,
+        format: 'JSONEachRow',
+      }),
+      // Tenant is the sort key's prefix and low-cardinality: a narrow column, not the tickets.
+      // Field jobs are in the rollups too, and a tenant may have jobs before any ticket.
+      ch.query({
+        query: `SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.ticketLifecycle}
+                UNION DISTINCT SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.fieldJobFacts}`,
+        format: 'JSONEachRow',
+      }),
+    ]);
+    const rows = await wms.json<{ tenant: string; until_ms: number | string }>();
     const until = new Map(rows.map((r) => [r.tenant, Number(r.until_ms)]));
-    // Tenant is the sort key's prefix and low-cardinality: this reads an index, not the tickets.
-    // Field jobs are in the rollups too, and a tenant may have jobs before any ticket.
-    const ts = await ch.query({
-      query: `SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.ticketLifecycle}
-              UNION DISTINCT SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.fieldJobFacts}`,
-      format: 'JSONEachRow',
-    });
     const unmaterialised = new Set(
       (await ts.json<{ tenant: string }>()).map((r) => r.tenant).filter((t) => !until.has(t)),
     );

@@ -4,7 +4,7 @@ import type { DrainResult, RateStep, Throughput } from './lib/measure.js';
 import { profileSection, type TransformProfile } from './lib/profile.js';
 import type { SeedResult } from './lib/seed.js';
 import { type GatewayStep, type RssSoakResult, renderSoakSections, soakTargetRows } from './lib/soak.js';
-import { round } from './lib/stats.js';
+import { MiB, n, pct, round } from './lib/stats.js';
 
 export interface BenchReport {
   startedAt: string;
@@ -46,10 +46,6 @@ export interface BenchReport {
     clickHouseFloor?: EndpointLatency;
   };
 }
-
-const MiB = 1024 * 1024;
-const pct = (r: number) => `${round(r * 100)} %`;
-const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 
 // The issue's targets, each quoted beside what this run measured.
 function targets(r: BenchReport): string[] {

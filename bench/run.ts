@@ -22,7 +22,7 @@ import { freePort, startBaton } from './lib/process.js';
 import { profiledDrain, type TransformProfile } from './lib/profile.js';
 import { seedTwoSizes } from './lib/seed.js';
 import { gatewayLadder, heapCapEnv, kneeOf, type RssSoakResult, rssSoak } from './lib/soak.js';
-import { round } from './lib/stats.js';
+import { n, round } from './lib/stats.js';
 import { type BenchReport, renderMarkdown } from './report.js';
 
 const usage = `Usage: npm run bench -- [options]
@@ -411,8 +411,6 @@ async function main() {
   writeFileSync(join(values.out, 'report.md'), md);
   process.stdout.write(md);
 }
-
-const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 main().then(
   () => process.exit(0),

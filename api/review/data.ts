@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClickHouseClient } from '../../core/clickhouse.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
+import { tables } from '../../core/tables.js';
 import type { RollupParams } from '../rollups.js';
 import { queryRows } from '../routes/shared.js';
 import { type HeadlineKey, headlineKeys, type Target, targetSchema } from './targets.js';
@@ -398,6 +399,12 @@ export async function buildReviewWithSources(
     return `${live}-rollup`;
   };
   const wm = hourly ?? {};
+  /** The open copy of a table for a part when the open copies may answer, else the table. */
+  const fromOpen = (part: ReviewPart, table: string, openCopy: string): { source: string } => {
+    if (!open) return { source: table };
+    sources[part] = 'rollup';
+    return { source: openCopy };
+  };
 
   const [
     flow,
@@ -442,7 +449,12 @@ export async function buildReviewWithSources(
       resolutionRow,
     ),
     queryRows(ch, pick('sla', hourly !== null, 'review-sla'), { ...scope, weeks: chWeeks, ...wm }, slaRow),
-    queryRows(ch, pick('slaRisk', open, 'review-sla-at-risk'), scope, riskRow),
+    queryRows(
+      ch,
+      'review-sla-at-risk',
+      { ...scope, ...fromOpen('slaRisk', tables.ticketSla, tables.ticketSlaOpen) },
+      riskRow,
+    ),
     queryRows(
       ch,
       pick('field', hourly !== null, 'review-field'),
@@ -454,8 +466,13 @@ export async function buildReviewWithSources(
     queryRows(ch, 'review-customer-breaches', { ...scope, ...current, limit }, customerRow),
     queryRows(
       ch,
-      pick('pendingHandovers', open, 'review-pending-handovers'),
-      { ...scope, at: current.to, limit },
+      'review-pending-handovers',
+      {
+        ...scope,
+        at: current.to,
+        limit,
+        ...fromOpen('pendingHandovers', tables.ticketFacts, tables.ticketFactsOpen),
+      },
       pendingHandoverRow,
     ),
     queryRows(
@@ -675,8 +692,12 @@ async function pendingAtWeekEnds(
     if (picked.length === 0) return new Map();
     const rows = await queryRows(
       ch,
-      copy ? 'review-pending-at-end-rollup' : 'review-pending-at-end',
-      { ...scope, ends: picked.map((e) => toClickHouseTime(e)) },
+      'review-pending-at-end',
+      {
+        ...scope,
+        ends: picked.map((e) => toClickHouseTime(e)),
+        source: copy ? tables.ticketFactsOpen : tables.ticketFacts,
+      },
       pendingCountRow,
     );
     return new Map(rows.map((r) => [picked[r.idx]!, r.pending]));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ianaZone } from '../../core/calendar.js';
 import { readCalendarsFile, regionZones } from '../../core/calendar-file.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
+import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
 import { rollupParams, zoneOffsetInWholeHours } from '../rollups.js';
 import { dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
@@ -265,8 +266,9 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       reply.header('x-baton-source', current ? 'rollup' : 'live');
       const found = await queryRows(
         ch,
-        current ? 'update-staleness-open' : 'update-staleness',
+        'update-staleness',
         {
+          source: current ? tables.ticketSlaOpen : tables.ticketSla,
           tenant: q.tenant ?? '',
           region: q.region ?? '',
           team: q.team ?? '',

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { benchEnvironment } from './environment.js';
 import { type ClientName, clientNames } from './kafka-client-adapters.js';
 import type { PhaseFigures, WorkerResult, WorkerSpec } from './kafka-client-worker.js';
-import { round } from './stats.js';
+import { MiB, n, round } from './stats.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const installScript = fileURLToPath(new URL('../kafka-clients/install.sh', import.meta.url));
@@ -329,9 +329,6 @@ export function decide(results: readonly KafkaClientResult[]): string {
     return `switch to ${winners[0]!.client}: ${why.join('; ')} — faster on both by at least ${x(winners[0]!.factor)} and sound`;
   return `keep kafkajs: ${why.join('; ')}`;
 }
-
-const MiB = 1024 * 1024;
-const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
 
 /** The report's section for the stage (Markdown lines). */
 export function kafkaClientsSection(stage: KafkaClientsStage | undefined): string[] {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { TicketEvent } from '../../core/events/ticket.js';
 import type { BenchEnvironment } from './environment.js';
 import { type DrainResult, drain } from './measure.js';
-import { round } from './stats.js';
+import { n, pct, round } from './stats.js';
 
 // Where a transform's CPU goes while it drains: a V8 CPU profile of the process (node --cpu-prof),
 // folded into self time per function and per component (a Baton module, an npm package, Node's
@@ -245,9 +245,6 @@ export async function profiledDrain(
   if (!file) throw new Error(`the transform wrote no CPU profile into ${dir}: it did not exit gracefully`);
   return { drain: result, file, summary: summariseCpuProfile(file, { startAtFunction: 'eachBatch' }) };
 }
-
-const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const pct = (r: number) => `${round(r * 100)} %`;
 
 /** What the report keeps of the profiled drain. */
 export interface TransformProfile {

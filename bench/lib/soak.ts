@@ -8,12 +8,10 @@ import type { BenchEnvironment } from './environment.js';
 import type { BenchEventSource } from './events.js';
 import { type RateStep, soakAtRate, waitForDrain, warmUp } from './measure.js';
 import { type BatonProcess, freePort, startBaton } from './process.js';
-import { round, sleep } from './stats.js';
+import { MiB, n, round, sleep } from './stats.js';
 
 // The soaks that go through the ingest gateway, and the memory soak: fixed-rate load for minutes
 // with every Baton process's RSS sampled, to tell a bounded working set from a slow leak.
-
-const MiB = 1024 * 1024;
 
 /**
  * NODE_OPTIONS that cap a transform's V8 old space. Its live heap is bounded (the history cache by
@@ -235,8 +233,6 @@ export async function rssSoak(
     for (const p of processes) await p.stop();
   }
 }
-
-const n = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 
 /** The report's sections of the gateway ladder and the RSS soak (empty when not measured). */
 export function renderSoakSections(r: { gatewayLadder?: GatewayStep[]; rssSoak?: RssSoakResult }): string[] {

@@ -13,3 +13,12 @@ export const round = (n: number, digits = 1): number => {
 };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export const MiB = 1024 * 1024;
+
+/** A whole number for a report (1,234), or n/a when there is none (NaN, or null read back from JSON). */
+export const n = (x: number): string =>
+  typeof x === 'number' && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a';
+
+/** A share as a percentage for a report (12.3 %). */
+export const pct = (r: number): string => `${round(r * 100)} %`;

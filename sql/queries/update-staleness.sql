@@ -4,6 +4,8 @@
 -- long ago it was. update_due_at is a pure function of the ticket's history (transforms/sla/
 -- update.ts), so comparing it with {as_of} is exact at any instant after the latest event; an
 -- {as_of} before a ticket's latest events sees the ticket as it is now, not as it was then.
+-- {source} is ticket_sla, or for {as_of} = now its open copy ticket_sla_open (only the tickets
+-- whose clock has not stopped: the same answer without scanning every ticket).
 -- Empty {tenant} / {region} / {team} mean all.
 SELECT
     region,
@@ -15,7 +17,7 @@ SELECT
     if(stale > 0, argMinIf(ticket_id, assumeNotNull(last_update_at), update_due_at < {as_of:DateTime64(3, 'UTC')}), NULL) AS oldest_ticket_id,
     if(stale > 0, toFloat64(dateDiff('millisecond', minIf(assumeNotNull(last_update_at), update_due_at < {as_of:DateTime64(3, 'UTC')}), {as_of:DateTime64(3, 'UTC')}) / 1000), NULL) AS oldest_age_seconds,
     if(stale > 0, toFloat64(dateDiff('millisecond', minIf(assumeNotNull(update_due_at), update_due_at < {as_of:DateTime64(3, 'UTC')}), {as_of:DateTime64(3, 'UTC')}) / 1000), NULL) AS max_overdue_seconds
-FROM ticket_sla FINAL
+FROM {source:Identifier} FINAL
 WHERE stopped = 0
   AND created_at <= {as_of:DateTime64(3, 'UTC')}
   AND last_update_at IS NOT NULL
