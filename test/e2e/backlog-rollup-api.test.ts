@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalEvent, TicketEvent } from '../../core/events/index.js';
 import { eventId } from '../../core/events/ticket.js';
 import { DAY, generateOperation, HOUR, MINUTE } from '../../ingest/simulator/generate.js';
-import { readKey } from '../helpers/api-keys.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
@@ -145,14 +144,7 @@ beforeAll(async () => {
   await emitAndSettle([...north, ...south, ...hand]);
   await pipeline.transforms.regionRollups.materialiseOnce();
   now = MID + 10 * MINUTE; // still W's hour: a later pass re-does only what late events dirty
-  const key = readKey(pipeline.config);
-  apis = await startRollupAndLiveApis({
-    config: key.config,
-    ch: pipeline.ch,
-    logger: pipeline.logger,
-    headers: key.headers,
-    rollupNow: () => MID,
-  });
+  apis = await startRollupAndLiveApis(pipeline, { rollupNow: () => MID });
 }, 600_000);
 
 afterAll(async () => {

@@ -3,7 +3,6 @@ import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { CanonicalEvent, FieldJobEvent } from '../../core/events/index.js';
 import { DAY, generateOperation, HOUR } from '../../ingest/simulator/generate.js';
 import { type BacklogRollup, startRegionRollups } from '../../transforms/backlog/materialise.js';
-import { readKey } from '../helpers/api-keys.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
@@ -134,14 +133,7 @@ beforeAll(async () => {
     // The test drives the materialiser itself.
     overrides: { REGION_ROLLUP_INTERVAL_SECONDS: 86_400, ALERT_EVALUATION_INTERVAL_SECONDS: 86_400 },
   });
-  const key = readKey(pipeline.config);
-  apis = await startRollupAndLiveApis({
-    config: key.config,
-    ch: pipeline.ch,
-    logger: pipeline.logger,
-    headers: key.headers,
-    rollupNow: () => MID,
-  });
+  apis = await startRollupAndLiveApis(pipeline, { rollupNow: () => MID });
   rollup = startRegionRollups({
     ch: pipeline.ch,
     logger: pipeline.logger,

@@ -8,7 +8,6 @@ import type { CanonicalEvent, TicketEvent } from '../../core/events/index.js';
 import { readQuery } from '../../core/queries.js';
 import { DAY, generateOperation, HOUR } from '../../ingest/simulator/generate.js';
 import { startRegionRollups } from '../../transforms/backlog/materialise.js';
-import { readKey } from '../helpers/api-keys.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
@@ -149,12 +148,8 @@ beforeAll(async () => {
   await emitAndWait(story, storedEvents, slaEvents);
   await pipeline.transforms.regionRollups.materialiseOnce();
   now = TO;
-  const key = readKey(pipeline.config);
-  apis = await startRollupAndLiveApis({
-    config: { ...key.config, CALENDARS_FILE: calendarsFile },
-    ch: pipeline.ch,
-    logger: pipeline.logger,
-    headers: key.headers,
+  apis = await startRollupAndLiveApis(pipeline, {
+    config: { CALENDARS_FILE: calendarsFile },
     rollupNow: () => MID,
   });
 }, 420_000);

@@ -8,7 +8,6 @@ import { startRegionRollups } from '../../transforms/backlog/materialise.js';
 import { defaultSlaPolicies } from '../../transforms/sla/policy.js';
 import { loadSlaSettings } from '../../transforms/sla/settings.js';
 import { startSlaSweep } from '../../transforms/sla/sweep.js';
-import { readKey } from '../helpers/api-keys.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
@@ -154,14 +153,7 @@ beforeAll(async () => {
   await emitAndWait(story);
   await pipeline.transforms.regionRollups.materialiseOnce();
   clock = TO;
-  const key = readKey(pipeline.config);
-  apis = await startRollupAndLiveApis({
-    config: key.config,
-    ch: pipeline.ch,
-    logger: pipeline.logger,
-    headers: key.headers,
-    rollupNow: () => MID,
-  });
+  apis = await startRollupAndLiveApis(pipeline, { rollupNow: () => MID });
 }, 300_000);
 
 afterAll(async () => {

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalEvent, TicketEvent } from '../../core/events/index.js';
 import { DAY, generateOperation, HOUR } from '../../ingest/simulator/generate.js';
 import { startRegionRollups } from '../../transforms/backlog/materialise.js';
-import { readKey } from '../helpers/api-keys.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
@@ -86,14 +85,7 @@ beforeAll(async () => {
   await emitAndWait(story, ticketEvents(story).length);
   await pipeline.transforms.regionRollups.materialiseOnce();
   now = TO;
-  const key = readKey(pipeline.config);
-  apis = await startRollupAndLiveApis({
-    config: key.config,
-    ch: pipeline.ch,
-    logger: pipeline.logger,
-    headers: key.headers,
-    rollupNow: () => MID,
-  });
+  apis = await startRollupAndLiveApis(pipeline, { rollupNow: () => MID });
 }, 420_000);
 
 afterAll(async () => {

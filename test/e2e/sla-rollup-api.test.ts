@@ -8,7 +8,6 @@ import { topicName } from '../../core/topics.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
 import { ticketsCreatedBetween } from '../../ingest/simulator/tickets.js';
 import { type BacklogRollup, startRegionRollups } from '../../transforms/backlog/materialise.js';
-import { readKey } from '../helpers/api-keys.js';
 import { type RollupAndLiveApis, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
@@ -50,13 +49,7 @@ beforeAll(async () => {
     },
   });
   producer = await pipeline.bus.createProducer();
-  const key = readKey(pipeline.config);
-  apis = await startRollupAndLiveApis({
-    config: key.config,
-    ch: pipeline.ch,
-    logger: pipeline.logger,
-    headers: key.headers,
-  });
+  apis = await startRollupAndLiveApis(pipeline);
   rollup = startRegionRollups({
     ch: pipeline.ch,
     logger: pipeline.logger,

@@ -3,6 +3,7 @@ import { type Api, buildApi } from '../../api/app.js';
 import type { ClickHouseClient } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
+import { readKey } from './api-keys.js';
 
 // Two APIs over one database, served over HTTP: one reading the rollups, one answering every
 // request live (API_READ_ROLLUPS=false). The live queries are checked against independent folds
@@ -45,24 +46,26 @@ async function listen(api: Api): Promise<string> {
   return `http://127.0.0.1:${addr.port}`;
 }
 
-export async function startRollupAndLiveApis(opts: {
-  config: Config;
-  ch: ClickHouseClient;
-  logger: Logger;
-  /** Authorization etc. sent with every request. */
-  headers: Record<string, string>;
-  /** The rollup API's clock (its watermark lag check), when the test moves time. */
-  rollupNow?: () => number;
-}): Promise<RollupAndLiveApis> {
-  const { ch, logger } = opts;
+/** Both APIs over a test pipeline's database, with a read key of its own. */
+export async function startRollupAndLiveApis(
+  pipeline: { config: Config; ch: ClickHouseClient; logger: Logger },
+  opts: {
+    /** Settings of both APIs besides the pipeline's (e.g. a calendars file). */
+    config?: Partial<Config>;
+    /** The rollup API's clock (its watermark lag check), when the test moves time. */
+    rollupNow?: () => number;
+  } = {},
+): Promise<RollupAndLiveApis> {
+  const key = readKey({ ...pipeline.config, ...opts.config });
+  const { ch, logger } = pipeline;
   const apis: Record<Which, Api> = {
     rollup: await buildApi({
-      config: { ...opts.config, API_READ_ROLLUPS: true },
+      config: { ...key.config, API_READ_ROLLUPS: true },
       ch,
       logger,
       ...(opts.rollupNow ? { now: opts.rollupNow } : {}),
     }),
-    live: await buildApi({ config: { ...opts.config, API_READ_ROLLUPS: false }, ch, logger }),
+    live: await buildApi({ config: { ...key.config, API_READ_ROLLUPS: false }, ch, logger }),
   };
   const bases: Record<Which, string> = { rollup: await listen(apis.rollup), live: await listen(apis.live) };
   const compare = async (path: string, query: Record<string, string>, expected: string, opts: Comparison) => {
@@ -84,7 +87,7 @@ export async function startRollupAndLiveApis(opts: {
     async get(which, path, query = {}) {
       const search = new URLSearchParams(query).toString();
       const url = `${bases[which]}${path}${search ? `${path.includes('?') ? '&' : '?'}${search}` : ''}`;
-      const res = await fetch(url, { headers: opts.headers });
+      const res = await fetch(url, { headers: key.headers });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`${which} ${path} ${search}: ${res.status} ${text}`);
       const headers: Record<string, string> = {};
