@@ -17,6 +17,7 @@ export const tables = {
   rollupWatermark: 'rollup_watermark',
   backlogRegionHourly: 'backlog_region_hourly',
   handoversHourly: 'handovers_hourly',
+  handoverTeamsHourly: 'handover_teams_hourly',
   escalationsHourly: 'escalations_hourly',
   slaHourly: 'sla_hourly',
   slaTeamHourly: 'sla_team_hourly',

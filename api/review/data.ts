@@ -331,10 +331,11 @@ export interface ReviewRollups {
   hourly: RollupParams | null;
   /**
    * Whether the current week is still running and the open copies may be read: the parts taken
-   * at its end (pending handovers, oldest tickets) and the SLA risk snapshot are then the state
-   * of the open tickets now.
+   * at its end (pending handovers, oldest tickets) are then the state of the open tickets now.
    */
   open: boolean;
+  /** Whether the open copies may be read at all: the SLA risk snapshot is always of now. */
+  openCopies: boolean;
 }
 
 export interface ReviewRequest {
@@ -366,7 +367,12 @@ export const reviewParts = [
   'oldestTickets',
 ] as const;
 export type ReviewPart = (typeof reviewParts)[number];
-export type ReviewSources = Record<ReviewPart, 'rollup' | 'live'>;
+/**
+ * Where a part was read from: the rollups or open copies, the per-ticket tables (live), or the
+ * roster (headcount: memberships, as many rows as staff changes, not tickets).
+ */
+export type ReviewSource = 'rollup' | 'live' | 'roster';
+export type ReviewSources = Record<ReviewPart, ReviewSource>;
 
 const pendingCountRow = z.object({ idx: n, pending: n });
 
@@ -392,6 +398,7 @@ export async function buildReviewWithSources(
   const hourly = req.rollups?.hourly ?? null;
   const open = req.rollups?.open ?? false;
   const sources = Object.fromEntries(reviewParts.map((p) => [p, 'live'])) as ReviewSources;
+  sources.headcount = 'roster';
   /** The rollup query of a part when `use`, else its live query; notes which one answered. */
   const pick = (part: ReviewPart, use: boolean, live: string): string => {
     if (!use) return live;
@@ -400,8 +407,13 @@ export async function buildReviewWithSources(
   };
   const wm = hourly ?? {};
   /** The open copy of a table for a part when the open copies may answer, else the table. */
-  const fromOpen = (part: ReviewPart, table: string, openCopy: string): { source: string } => {
-    if (!open) return { source: table };
+  const fromOpen = (
+    part: ReviewPart,
+    table: string,
+    openCopy: string,
+    use: boolean = open,
+  ): { source: string } => {
+    if (!use) return { source: table };
     sources[part] = 'rollup';
     return { source: openCopy };
   };
@@ -435,7 +447,7 @@ export async function buildReviewWithSources(
       { ...scope, weeks: chWeeks, ...wm },
       handoverRow,
     ),
-    hourly === null ? Promise.resolve(null) : pendingAtWeekEnds(ch, scope, weeks, open, sources),
+    hourly === null ? Promise.resolve(null) : pendingAtWeekEnds(ch, scope, weeks, hourly, sources),
     queryRows(
       ch,
       pick('handoverPairs', hourly !== null, 'review-handover-pairs'),
@@ -452,7 +464,10 @@ export async function buildReviewWithSources(
     queryRows(
       ch,
       'review-sla-at-risk',
-      { ...scope, ...fromOpen('slaRisk', tables.ticketSla, tables.ticketSlaOpen) },
+      {
+        ...scope,
+        ...fromOpen('slaRisk', tables.ticketSla, tables.ticketSlaOpen, req.rollups?.openCopies ?? false),
+      },
       riskRow,
     ),
     queryRows(
@@ -462,8 +477,18 @@ export async function buildReviewWithSources(
       fieldRow,
     ),
     queryRows(ch, 'review-team-backlog', { ...scope, ...current, limit }, teamBacklogRow),
-    queryRows(ch, 'review-team-handovers', { ...scope, ...current, limit }, teamHandoverRow),
-    queryRows(ch, 'review-customer-breaches', { ...scope, ...current, limit }, customerRow),
+    queryRows(
+      ch,
+      pick('teamHandovers', hourly !== null, 'review-team-handovers'),
+      { ...scope, ...current, limit, ...wm },
+      teamHandoverRow,
+    ),
+    queryRows(
+      ch,
+      pick('customers', hourly !== null, 'review-customer-breaches'),
+      { ...scope, ...current, limit, ...wm },
+      customerRow,
+    ),
     queryRows(
       ch,
       'review-pending-handovers',
@@ -674,35 +699,21 @@ export async function buildReviewWithSources(
   return { review, sources };
 }
 
-/**
- * Handovers pending at the end of week 0 (previous) and 1 (current): from the open copy when the
- * end is after now and `open`, else live (no rollup keeps when each wait ended).
- */
+/** Handovers pending at the end of week 0 (previous) and 1 (current), from the rollups. */
 async function pendingAtWeekEnds(
   ch: ClickHouseClient,
   scope: { tenant: string; region: string },
   weeks: number[],
-  open: boolean,
+  hourly: RollupParams,
   sources: ReviewSources,
 ): Promise<number[]> {
   const ends = [weeks[1]!, weeks[2]!];
-  const fromOpen = ends.map((end) => open && end === weeks[2]);
-  const read = async (copy: boolean): Promise<Map<number, number>> => {
-    const picked = ends.filter((_, w) => fromOpen[w] === copy);
-    if (picked.length === 0) return new Map();
-    const rows = await queryRows(
-      ch,
-      'review-pending-at-end',
-      {
-        ...scope,
-        ends: picked.map((e) => toClickHouseTime(e)),
-        source: copy ? tables.ticketFactsOpen : tables.ticketFacts,
-      },
-      pendingCountRow,
-    );
-    return new Map(rows.map((r) => [picked[r.idx]!, r.pending]));
-  };
-  const [live, copy] = await Promise.all([read(false), read(true)]);
-  if (fromOpen.every(Boolean)) sources.handoversPending = 'rollup';
-  return ends.map((end, w) => (fromOpen[w] ? copy : live).get(end) ?? 0);
+  const rows = await queryRows(
+    ch,
+    'review-pending-at-end-rollup',
+    { ...scope, ends: ends.map((e) => toClickHouseTime(e)), ...hourly },
+    pendingCountRow,
+  );
+  sources.handoversPending = 'rollup';
+  return ends.map((_, w) => rows.find((r) => r.idx === w)?.pending ?? 0);
 }

@@ -69,8 +69,9 @@ const HOUR = 3_600_000;
 /**
  * What a review may read besides the per-ticket tables: the hourly rollups when every local
  * midnight of its two weeks is a whole UTC hour (a zone 30 or 45 minutes off UTC splits an
- * hour), the open copies while the week is running (its end is after now: what stands then is
- * what stands now). Both only while the rollups are current (api/rollups.ts).
+ * hour), the open copies for the SLA risk snapshot (always of now) and, while the week is
+ * running, for what stands at its end (its end is after now: what stands then is what stands
+ * now). Both only while the rollups are current (api/rollups.ts).
  */
 async function reviewRollups(
   rollups: RollupReader,
@@ -85,9 +86,8 @@ async function reviewRollups(
     ? rollupParams(wm, { from: bounds[0]!, to: bounds[bounds.length - 1]!, tenant: q.tenant })
     : null;
   const thisHour = new Date(Math.floor(nowMs / HOUR) * HOUR);
-  const open =
-    week.days[7]! > nowMs && rollupParams(wm, { from: thisHour, to: thisHour, tenant: q.tenant }) !== null;
-  return { hourly, open };
+  const openCopies = rollupParams(wm, { from: thisHour, to: thisHour, tenant: q.tenant }) !== null;
+  return { hourly, open: openCopies && week.days[7]! > nowMs, openCopies };
 }
 
 export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, { config, ch, rollups }) => {
@@ -123,7 +123,8 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
     // pending at a past week's end) are always live, so the whole review says `live`; the parts
     // header says which part came from where (docs/metrics.md, "How the API reads").
     const parts = Object.entries(built.sources);
-    reply.header('x-baton-source', parts.every(([, s]) => s === 'rollup') ? 'rollup' : 'live');
+    // The roster is small (a row per staff change): a review whose other parts are rollups is one.
+    reply.header('x-baton-source', parts.every(([, s]) => s !== 'live') ? 'rollup' : 'live');
     reply.header('x-baton-source-parts', parts.map(([p, s]) => `${p}=${s}`).join(','));
     return built.review;
   };

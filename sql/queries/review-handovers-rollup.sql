@@ -2,9 +2,9 @@
 -- before each tenant's watermark from handovers_hourly (per region pair and hour, the picked-up
 -- waits kept whole), at or after it from ticket_facts_recent (handovers-rollup.sql's edge). Every
 -- bound of {weeks} is a whole hour. Cross-region = the pair's regions differ, as
--- handovers-rollup.sql. The pending handovers at a week's end are not in the rollups (they
--- depend on when each wait ended): pending_at_end is 0 here and read separately
--- (review-pending-count*.sql). Empty {tenant} / {region} mean all.
+-- handovers-rollup.sql. The pending handovers at a week's end depend on when each wait ended, which
+-- handovers_hourly does not keep: pending_at_end is 0 here and read separately
+-- (review-pending-at-end-rollup.sql). Empty {tenant} / {region} mean all.
 WITH
     {weeks:Array(DateTime64(3, 'UTC'))} AS weeks,
     {region:String} AS r,

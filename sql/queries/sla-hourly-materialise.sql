@@ -1,12 +1,12 @@
--- Recomputes sla_hourly for one tenant: per owning region and priority at resolution and hour of
--- res_stopped_at, sla-outcomes.sql's resolved / met / breached / responses breached.
+-- Recomputes sla_hourly for one tenant: per owning region, priority and customer at resolution and
+-- hour of res_stopped_at, sla-outcomes.sql's resolved / met / breached / responses breached.
 -- Every key with tickets in the closed hours [from, to), or a non-zero row stored there, gets a row
 -- (0 included), so a key whose tickets all moved away is overwritten too. Hours before {from} are
 -- compared with what is stored and rewritten where they differ: a reopen takes a ticket out of the
 -- hour its clock stopped in, however long before, and the dirty markers only reach back to the
 -- reopen. The tenant's rows are read in full anyway (the sort key has no stop time), so the
 -- comparison costs little more than the range alone.
-INSERT INTO sla_hourly (tenant, region, priority, hour, resolved, met, breached, response_breached, version)
+INSERT INTO sla_hourly (tenant, region, priority, customer, hour, resolved, met, breached, response_breached, version)
 WITH
     {from:DateTime('UTC')} AS from_h,
     {to:DateTime('UTC')} AS to_h,
@@ -15,6 +15,7 @@ WITH
         SELECT
             toString(region) AS region,
             toString(priority) AS priority,
+            toString(customer) AS customer,
             toStartOfHour(toDateTime(assumeNotNull(res_stopped_at), 'UTC')) AS hour,
             toUInt64(count()) AS resolved,
             toUInt64(countIf(res_outcome = 'met')) AS met,
@@ -25,11 +26,11 @@ WITH
           AND stopped = 1
           AND res_outcome IN ('met', 'breached')
           AND res_stopped_at < to_h
-        GROUP BY region, priority, hour
+        GROUP BY region, priority, customer, hour
     ),
     stored AS
     (
-        SELECT toString(region) AS region, toString(priority) AS priority, hour, resolved, met, breached, response_breached
+        SELECT toString(region) AS region, toString(priority) AS priority, toString(customer) AS customer, hour, resolved, met, breached, response_breached
         FROM sla_hourly FINAL
         WHERE tenant = {tenant:String}
           AND hour < to_h
@@ -39,6 +40,7 @@ SELECT
     {tenant:String},
     region,
     priority,
+    customer,
     hour,
     c.resolved,
     c.met,
@@ -46,7 +48,7 @@ SELECT
     c.response_breached,
     {version:UInt64}
 FROM computed AS c
-FULL OUTER JOIN stored AS s USING (region, priority, hour)
+FULL OUTER JOIN stored AS s USING (region, priority, customer, hour)
 WHERE hour >= from_h
    OR (c.resolved, c.met, c.breached, c.response_breached) != (s.resolved, s.met, s.breached, s.response_breached)
 SETTINGS join_use_nulls = 0

@@ -107,6 +107,7 @@ export function startRegionRollups(opts: BacklogRollupOptions): BacklogRollup {
 export const regionRollupQueries = [
   'backlog-region-hourly-materialise',
   'handovers-hourly-materialise',
+  'handover-teams-hourly-materialise',
   'escalations-hourly-materialise',
   'sla-hourly-materialise',
   'sla-team-hourly-materialise',
