@@ -1,7 +1,56 @@
 import { describe, expect, it } from 'vitest';
-import { zoneOffsetInWholeHours } from './rollups.js';
+import { backlogParams, type RollupWatermarks, rollupParams, zoneOffsetInWholeHours } from './rollups.js';
 
 const d = (iso: string) => new Date(iso);
+const ms = (iso: string) => Date.parse(iso);
+
+describe('backlogParams', () => {
+  // The region rollups of both tenants are current; the backlog rollup has its own watermarks.
+  const wm = (backlog: Record<string, string>, backlogUnmaterialised: string[] = []): RollupWatermarks => ({
+    until: new Map([
+      ['a', ms('2026-06-10T12:00:00Z')],
+      ['b', ms('2026-06-10T12:00:00Z')],
+    ]),
+    unmaterialised: new Set(),
+    backlogUntil: new Map(Object.entries(backlog).map(([t, iso]) => [t, ms(iso)])),
+    backlogUnmaterialised: new Set(backlogUnmaterialised),
+    readAt: ms('2026-06-10T12:20:00Z'),
+  });
+  const week = { from: d('2026-06-01T00:00:00Z'), to: d('2026-06-08T00:00:00Z') };
+
+  it('gives the backlog watermarks of every tenant, under their own names', () => {
+    const got = backlogParams(wm({ a: '2026-06-10T11:00:00Z', b: '2026-06-10T10:00:00Z' }), week);
+    expect(got).toEqual({
+      bwm_tenants: ['a', 'b'],
+      bwm_until: ['2026-06-10 11:00:00', '2026-06-10 10:00:00'],
+    });
+    // The region rollups' parameters are their own watermarks.
+    expect(rollupParams(wm({ a: '2026-06-10T11:00:00Z' }), week)?.wm_until).toEqual([
+      '2026-06-10 12:00:00',
+      '2026-06-10 12:00:00',
+    ]);
+  });
+
+  it('follows rollupParams’ rules on the backlog watermarks alone', () => {
+    const current = { a: '2026-06-10T11:00:00Z', b: '2026-06-10T10:00:00Z' };
+    // from within an hour; to within an hour before a watermark, or after every one.
+    expect(backlogParams(wm(current), { ...week, from: d('2026-06-01T00:30:00Z') })).toBeNull();
+    expect(backlogParams(wm(current), { ...week, to: d('2026-06-08T00:30:00Z') })).toBeNull();
+    expect(backlogParams(wm(current), { ...week, to: d('2026-06-10T11:30:00Z') })).not.toBeNull();
+    // A tenant in scope without a backlog watermark; one stored since the last pass.
+    expect(backlogParams(wm({ a: current.a }), { ...week, tenant: 'b' })).toBeNull();
+    expect(backlogParams(wm({ a: current.a }), { ...week, tenant: 'a' })).not.toBeNull();
+    expect(backlogParams(wm(current, ['c']), week)).toBeNull();
+    expect(backlogParams(wm(current, ['c']), { ...week, tenant: 'a' })).not.toBeNull();
+    expect(backlogParams(wm({}), week)).toBeNull();
+    // A backlog watermark more than 6 hours behind: the backlog job has stopped.
+    expect(backlogParams(wm({ ...current, b: '2026-06-10T06:00:00Z' }), week)).toBeNull();
+    expect(backlogParams(wm(current), week, { now: ms('2026-06-10T17:30:00Z') })).toBeNull();
+    // The region rollups do not depend on the backlog's.
+    expect(rollupParams(wm({}), week)).not.toBeNull();
+    expect(backlogParams(null, week)).toBeNull();
+  });
+});
 
 describe('zoneOffsetInWholeHours', () => {
   it('holds for zones a whole number of hours off UTC, across their DST changes', () => {

@@ -12,7 +12,9 @@ import { tables } from '../core/tables.js';
 //   rollup job has stopped: its edge could reach past what the recent copies still hold);
 // - the range starts on a whole hour (a rollup row cannot be split), and ends on one or at/after
 //   every watermark (where the edge is computed per event).
-// Anything else is answered live, which is exact but scans.
+// Anything else is answered live, which is exact but scans. The per-slice backlog rollup
+// (backlog_hourly, sql/migrations/0008_backlog_hourly.sql) has a watermark of its own per tenant
+// and answers by the same rules (backlogParams).
 
 const HOUR = 3_600_000;
 
@@ -21,6 +23,10 @@ export interface RollupWatermarks {
   until: Map<string, number>;
   /** Tenants with stored tickets and no watermark yet (e.g. a backfill since the last pass). */
   unmaterialised: Set<string>;
+  /** Per tenant, the same for backlog_hourly (backlog_watermark). */
+  backlogUntil: Map<string, number>;
+  /** Tenants with stored tickets and no backlog watermark yet (field jobs have no backlog). */
+  backlogUnmaterialised: Set<string>;
   /** When these were read. */
   readAt: number;
 }
@@ -47,27 +53,40 @@ export function rollupReader(ch: ClickHouseClient, opts: RollupReaderOptions): R
   let reading: Promise<RollupWatermarks> | null = null;
 
   async function read(): Promise<RollupWatermarks> {
-    // Independent reads: both go out at once.
-    const [wms, ts] = await Promise.all([
+    // Independent reads: all go out at once.
+    const [wms, bwms, ts] = await Promise.all([
       ch.query({
         query: `SELECT toString(tenant) AS tenant, toUnixTimestamp(max(materialised_until)) * 1000 AS until_ms
                 FROM ${tables.rollupWatermark} FINAL GROUP BY tenant`,
         format: 'JSONEachRow',
       }),
-      // Tenant is the sort key's prefix and low-cardinality: a narrow column, not the tickets.
-      // Field jobs are in the rollups too, and a tenant may have jobs before any ticket.
       ch.query({
-        query: `SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.ticketLifecycle}
-                UNION DISTINCT SELECT DISTINCT toString(tenant) AS tenant FROM ${tables.fieldJobFacts}`,
+        query: `SELECT toString(tenant) AS tenant, toUnixTimestamp(max(materialised_until)) * 1000 AS until_ms
+                FROM ${tables.backlogWatermark} FINAL GROUP BY tenant`,
+        format: 'JSONEachRow',
+      }),
+      // Tenant is the sort key's prefix and low-cardinality: a narrow column, not the tickets.
+      // Field jobs are in the region rollups too, and a tenant may have jobs before any ticket; the
+      // backlog rollup has tickets only.
+      ch.query({
+        query: `SELECT tenant, max(tickets) AS tickets FROM
+                (SELECT DISTINCT toString(tenant) AS tenant, 1 AS tickets FROM ${tables.ticketLifecycle}
+                 UNION ALL SELECT DISTINCT toString(tenant) AS tenant, 0 AS tickets FROM ${tables.fieldJobFacts})
+                GROUP BY tenant`,
         format: 'JSONEachRow',
       }),
     ]);
-    const rows = await wms.json<{ tenant: string; until_ms: number | string }>();
-    const until = new Map(rows.map((r) => [r.tenant, Number(r.until_ms)]));
-    const unmaterialised = new Set(
-      (await ts.json<{ tenant: string }>()).map((r) => r.tenant).filter((t) => !until.has(t)),
+    type WatermarkRow = { tenant: string; until_ms: number | string };
+    const untilOf = async (rs: typeof wms) =>
+      new Map((await rs.json<WatermarkRow>()).map((r) => [r.tenant, Number(r.until_ms)]));
+    const until = await untilOf(wms);
+    const backlogUntil = await untilOf(bwms);
+    const tenants = await ts.json<{ tenant: string; tickets: number | string }>();
+    const unmaterialised = new Set(tenants.map((r) => r.tenant).filter((t) => !until.has(t)));
+    const backlogUnmaterialised = new Set(
+      tenants.filter((r) => Number(r.tickets) === 1 && !backlogUntil.has(r.tenant)).map((r) => r.tenant),
     );
-    return { until, unmaterialised, readAt: now() };
+    return { until, unmaterialised, backlogUntil, backlogUnmaterialised, readAt: now() };
   }
 
   return {
@@ -90,31 +109,60 @@ export interface RollupParams {
   wm_until: string[];
 }
 
+/** The same for backlog_hourly's watermarks, under names of their own. */
+export interface BacklogRollupParams {
+  bwm_tenants: string[];
+  bwm_until: string[];
+}
+
+type Range = { from: Date; to: Date; tenant?: string | undefined };
+type ParamOptions = { maxLagMs?: number; now?: number };
+
 /**
- * The watermark parameters when [from, to) can be answered from the rollups, else null.
+ * The region rollups' watermark parameters when [from, to) can be answered from them, else null.
  * `tenant` narrows the check to one tenant (restricted keys and explicit filters).
  */
 export function rollupParams(
   wm: RollupWatermarks | null,
-  range: { from: Date; to: Date; tenant?: string | undefined },
-  opts: { maxLagMs?: number; now?: number } = {},
+  range: Range,
+  opts: ParamOptions = {},
 ): RollupParams | null {
-  if (!wm || wm.until.size === 0) return null;
-  const now = opts.now ?? wm.readAt;
+  const p = wm && watermarkParams(wm.until, wm.unmaterialised, wm.readAt, range, opts);
+  return p ? { wm_tenants: p.tenants, wm_until: p.until } : null;
+}
+
+/** backlog_hourly's watermark parameters when [from, to) can be answered from it, else null. */
+export function backlogParams(
+  wm: RollupWatermarks | null,
+  range: Range,
+  opts: ParamOptions = {},
+): BacklogRollupParams | null {
+  const p = wm && watermarkParams(wm.backlogUntil, wm.backlogUnmaterialised, wm.readAt, range, opts);
+  return p ? { bwm_tenants: p.tenants, bwm_until: p.until } : null;
+}
+
+function watermarkParams(
+  until: Map<string, number>,
+  unmaterialised: Set<string>,
+  readAt: number,
+  range: Range,
+  opts: ParamOptions,
+): { tenants: string[]; until: string[] } | null {
+  if (until.size === 0) return null;
+  const now = opts.now ?? readAt;
   const maxLagMs = opts.maxLagMs ?? 6 * HOUR;
-  const relevant =
-    range.tenant === undefined ? [...wm.until.values()] : [wm.until.get(range.tenant) ?? Number.NaN];
+  const relevant = range.tenant === undefined ? [...until.values()] : [until.get(range.tenant) ?? Number.NaN];
   const known = relevant.filter((t) => !Number.isNaN(t));
   if (known.length === 0 && range.tenant !== undefined) return null;
   // A tenant stored since the last pass may hold old history that no recent copy has.
-  if (range.tenant === undefined && wm.unmaterialised.size > 0) return null;
-  if ([...wm.until.values()].some((t) => now - t > maxLagMs)) return null;
+  if (range.tenant === undefined && unmaterialised.size > 0) return null;
+  if ([...until.values()].some((t) => now - t > maxLagMs)) return null;
   if (range.from.getTime() % HOUR !== 0) return null;
   const latest = Math.max(...known, 0);
   if (range.to.getTime() % HOUR !== 0 && range.to.getTime() < latest) return null;
   return {
-    wm_tenants: [...wm.until.keys()],
-    wm_until: [...wm.until.values()].map((t) => toClickHouseTime(t).slice(0, 19)),
+    tenants: [...until.keys()],
+    until: [...until.values()].map((t) => toClickHouseTime(t).slice(0, 19)),
   };
 }
 

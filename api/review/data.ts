@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ClickHouseClient } from '../../core/clickhouse.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
-import type { RollupParams } from '../rollups.js';
+import type { BacklogRollupParams, RollupParams } from '../rollups.js';
 import { queryRows } from '../routes/shared.js';
 import { type HeadlineKey, headlineKeys, type Target, targetSchema } from './targets.js';
 import { localDay, type ReviewWeek } from './week.js';
@@ -11,7 +11,7 @@ import { localDay, type ReviewWeek } from './week.js';
 // changes against each other and against the targets, the daily series behind the charts and
 // the teams, customers and tickets behind the changes. Every figure comes from one read query of
 // sql/queries/review-*.sql; this module only combines them. Where the request allows it
-// (ReviewRollups), a part is read from the region rollups or the open copies instead
+// (ReviewRollups), a part is read from the hourly rollups or the open copies instead
 // (review-*-rollup.sql), with the same figures.
 
 const OFFENDER_LIMIT = 10;
@@ -330,6 +330,11 @@ export interface ReviewRollups {
    */
   hourly: RollupParams | null;
   /**
+   * The backlog rollup's watermarks when the current week can be read from it (per team: the
+   * region rollups have no team), else null.
+   */
+  teamBacklog: BacklogRollupParams | null;
+  /**
    * Whether the current week is still running and the open copies may be read: the parts taken
    * at its end (pending handovers, oldest tickets) are then the state of the open tickets now.
    */
@@ -397,6 +402,7 @@ export async function buildReviewWithSources(
 
   const hourly = req.rollups?.hourly ?? null;
   const open = req.rollups?.open ?? false;
+  const teamBacklogWm = req.rollups?.teamBacklog ?? null;
   const sources = Object.fromEntries(reviewParts.map((p) => [p, 'live'])) as ReviewSources;
   sources.headcount = 'roster';
   /** The rollup query of a part when `use`, else its live query; notes which one answered. */
@@ -476,7 +482,12 @@ export async function buildReviewWithSources(
       { ...scope, weeks: chWeeks, ...wm },
       fieldRow,
     ),
-    queryRows(ch, 'review-team-backlog', { ...scope, ...current, limit }, teamBacklogRow),
+    queryRows(
+      ch,
+      pick('teamBacklog', teamBacklogWm !== null, 'review-team-backlog'),
+      { ...scope, ...current, limit, ...teamBacklogWm },
+      teamBacklogRow,
+    ),
     queryRows(
       ch,
       pick('teamHandovers', hourly !== null, 'review-team-handovers'),

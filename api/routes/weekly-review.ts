@@ -8,7 +8,7 @@ import { buildReviewWithSources, type Review, type ReviewRollups, reviewSchema }
 import { renderPage } from '../review/page.js';
 import { loadReviewTargets } from '../review/targets.js';
 import { isoWeek, lastCompleteWeek, parseIsoWeek, previousWeek, type ReviewWeek } from '../review/week.js';
-import { type RollupReader, rollupParams, zoneKeepsWholeHours } from '../rollups.js';
+import { backlogParams, type RollupReader, rollupParams, zoneKeepsWholeHours } from '../rollups.js';
 import { scopeFields } from './shared.js';
 
 // The weekly regional review: this week against the week before and against the targets, with
@@ -85,9 +85,13 @@ async function reviewRollups(
   const hourly = zoneKeepsWholeHours(bounds)
     ? rollupParams(wm, { from: bounds[0]!, to: bounds[bounds.length - 1]!, tenant: q.tenant })
     : null;
+  const [from, to] = [new Date(week.days[0]!), new Date(week.days[7]!)];
+  const teamBacklog = zoneKeepsWholeHours([from, to])
+    ? backlogParams(wm, { from, to, tenant: q.tenant })
+    : null;
   const thisHour = new Date(Math.floor(nowMs / HOUR) * HOUR);
   const openCopies = rollupParams(wm, { from: thisHour, to: thisHour, tenant: q.tenant }) !== null;
-  return { hourly, open: openCopies && week.days[7]! > nowMs, openCopies };
+  return { hourly, teamBacklog, open: openCopies && week.days[7]! > nowMs, openCopies };
 }
 
 export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, { config, ch, rollups }) => {
@@ -119,7 +123,7 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       nowMs,
       rollups: await reviewRollups(rollups, q, week, previous, nowMs),
     });
-    // Parts without a rollup (headcount, team and customer offenders, handovers
+    // Parts without a rollup (headcount, the pickup and customer offenders, handovers
     // pending at a past week's end) are always live, so the whole review says `live`; the parts
     // header says which part came from where (docs/metrics.md, "How the API reads").
     const parts = Object.entries(built.sources);

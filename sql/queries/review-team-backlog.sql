@@ -1,7 +1,10 @@
 -- Weekly review, behind the backlog change: per team of the region over [{from}, {to}), the
 -- backlog at the start and at the end (review-flow.sql's definition), the inflow and outflow, and
 -- the net moves in and out (team or region changes), largest growth first, at most {limit} teams.
--- Empty {tenant} / {region} mean all.
+-- A team whose four figures are all 0 (every period of it in the window was moved in and out again
+-- within it) is left out: it shows nothing to act on, and the hourly rollup
+-- (review-team-backlog-rollup.sql) cannot see one moved in and out within an hour. Empty
+-- {tenant} / {region} mean all.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts
@@ -24,5 +27,6 @@ FROM
       AND (iv_closed_at IS NULL OR iv_closed_at >= from_ts)
 )
 GROUP BY team
+HAVING backlog_start != 0 OR backlog_end != 0 OR inflow != 0 OR outflow != 0
 ORDER BY growth DESC, backlog_end DESC, team
 LIMIT {limit:UInt32}
