@@ -163,7 +163,10 @@ export async function rssSoak(
      * first, so that the soak compares a warm start with its end rather than a cold one.
      */
     prefill?: number;
-    /** Called when the measured soak starts (work to run beside it). */
+    /**
+     * Called once the soak's processes have started, before their warm-up: work to run beside the
+     * soak (its figure is memory, which does not depend on the CPU share the warm-up gets).
+     */
     onStart?: () => void;
     sampleEverySeconds?: number;
   } = {},
@@ -172,6 +175,7 @@ export async function rssSoak(
   const gateway = await startGateway(env, keysDir);
   const transforms = [startBaton('transforms', ['transforms'], env.config, opts.transformEnv ?? {})];
   const processes = [...transforms, gateway.process];
+  opts.onStart?.();
   try {
     await warmUp(env);
     if (opts.prefill) {
@@ -187,7 +191,6 @@ export async function rssSoak(
       );
       await waitForDrain(env);
     }
-    opts.onStart?.();
     const samples = processes.map(() => [] as [number, number][]);
     const started = performance.now();
     let sampling = true;
