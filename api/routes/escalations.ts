@@ -104,12 +104,10 @@ export const escalationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
         priority: q.priority ?? '',
         edges: q.edges.map((e) => toClickHouseTime(e)),
       };
-      // The rollup has tenant and region only, and whole UTC hours (a zone 30 min off UTC is read live).
+      // The rollup has tenant, region, team and customer but no priority, and whole UTC hours (a
+      // zone 30 min off UTC is read live).
       const rollup =
-        q.team === undefined &&
-        q.customer === undefined &&
-        q.priority === undefined &&
-        zoneKeepsWholeHours(q.edges.slice(1, -1))
+        q.priority === undefined && zoneKeepsWholeHours(q.edges.slice(1, -1))
           ? rollupParams(await rollups.watermarks(), q)
           : null;
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');

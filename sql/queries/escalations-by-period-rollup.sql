@@ -1,7 +1,8 @@
 -- escalations-by-period.sql's answer from the region rollups (api/rollups.ts): tickets first
 -- resolved before each tenant's watermark from escalations_hourly, at or after it from
 -- ticket_facts_recent. Every edge of {edges} is a whole hour, so an hour falls in one bucket.
--- {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Filters: tenant, region.
+-- {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Filters: tenant, region,
+-- team (the owner at resolution), customer; empty means all.
 WITH
     {edges:Array(DateTime64(3, 'UTC'))} AS edges,
     {wm_tenants:Array(String)} AS wm_tenants,
@@ -20,6 +21,8 @@ WITH
         FROM escalations_hourly FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR region = {region:String})
+          AND ({team:String} = '' OR team = {team:String})
+          AND ({customer:String} = '' OR customer = {customer:String})
           AND hour >= edges[1]
           AND hour < edges[length(edges)]
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
@@ -40,6 +43,8 @@ WITH
           AND resolved_at >= transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
           AND ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR resolved_region = {region:String})
+          AND ({team:String} = '' OR resolved_team = {team:String})
+          AND ({customer:String} = '' OR customer = {customer:String})
     )
 SELECT
     toInt64(arrayCount(e -> e <= at, edges)) - 1 AS bucket,

@@ -20,6 +20,9 @@ const FROM = TO - 4 * DAY;
 const MID = TO - 20 * HOUR + 20 * 60_000; // the materialiser's clock: W = its hour
 const W = Math.floor(MID / HOUR) * HOUR;
 const TENANT = 'rollup';
+// A team (owner at the first resolution) and a customer with resolutions before and after W.
+const TEAM = 'emea-l1';
+const CUSTOMER = 'acme';
 
 const story = generateOperation(
   { seed: 3, tenant: TENANT, scenario: 'seam-stall', anchor: TO, ticketScale: 0.3 },
@@ -102,7 +105,12 @@ const requests = [
   `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&interval=hour&region=EMEA`,
   `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&interval=day&tz=America/New_York`,
   `/v1/metrics/escalations?from=${iso(FROM - 7 * DAY)}&to=${iso(TO + 7 * DAY)}&interval=week&tz=Europe/London`,
+  `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&interval=day&team=${TEAM}`,
+  `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&interval=hour&customer=${CUSTOMER}`,
+  `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&interval=day&tz=America/New_York&tenant=${TENANT}&region=EMEA&team=${TEAM}&customer=${CUSTOMER}`,
 ];
+const resolvedIn = (body: unknown) =>
+  (body as { periods: { resolved: number }[] }).periods.reduce((n, p) => n + p.resolved, 0);
 
 describe('handovers and escalations from the region rollups', () => {
   it('the rollups hold the hours before the watermark, and the edge is not empty', async () => {
@@ -124,11 +132,28 @@ describe('handovers and escalations from the region rollups', () => {
     expect(Number(r!.after_w)).toBeGreaterThan(5);
   });
 
+  it('the team and the customer compared have resolutions in the rollup and in the edge', async () => {
+    const rs = await pipeline.ch.query({
+      query: `SELECT
+                (SELECT sum(resolved) FROM escalations_hourly FINAL WHERE team = {team:String}) AS team_before_w,
+                (SELECT sum(resolved) FROM escalations_hourly FINAL WHERE customer = {customer:String}) AS customer_before_w,
+                (SELECT countIf(resolved_team = {team:String}) FROM ticket_facts_recent FINAL
+                   WHERE resolved_at >= toDateTime64({w:UInt64} / 1000, 3, 'UTC')) AS team_after_w,
+                (SELECT countIf(customer = {customer:String}) FROM ticket_facts_recent FINAL
+                   WHERE resolved_at >= toDateTime64({w:UInt64} / 1000, 3, 'UTC')) AS customer_after_w`,
+      query_params: { w: W, team: TEAM, customer: CUSTOMER },
+      format: 'JSONEachRow',
+    });
+    const [r] = await rs.json<Record<string, string>>();
+    for (const [figure, n] of Object.entries(r!)) expect(Number(n), figure).toBeGreaterThan(0);
+  });
+
   it.each(requests)('%s: rollup answer = live answer', async (path) => {
     const [fast, slow] = await Promise.all([get('rollup', path), get('live', path)]);
     expect(fast.source).toBe('rollup');
     expect(slow.source).toBe('live');
     expect(comparable(fast.body)).toEqual(comparable(slow.body));
+    if (/[?&](team|customer)=/.test(path)) expect(resolvedIn(fast.body)).toBeGreaterThan(0);
   });
 
   it('requests the rollups cannot answer exactly are answered live', async () => {
@@ -137,8 +162,8 @@ describe('handovers and escalations from the region rollups', () => {
       `/v1/metrics/handovers?from=${iso(FROM + 90_000)}&to=${iso(TO)}`,
       // a past asOf: pending handovers are only kept as they stand now
       `/v1/metrics/handovers?from=${iso(FROM)}&to=${iso(TO)}&asOf=${iso(MID - DAY)}`,
-      // a team filter: the rollup has tenant and region only
-      `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&team=L1-APAC`,
+      // a priority filter: the rollup has no priority
+      `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&priority=high`,
       // days of a zone half an hour off UTC
       `/v1/metrics/escalations?from=${iso(FROM)}&to=${iso(TO)}&interval=day&tz=Asia/Kolkata`,
       // ends inside an hour before the watermark
