@@ -156,7 +156,7 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
       schema: {
         summary: 'SLA outcomes and consumption by team',
         description:
-          'Over the tickets whose resolution clock stopped met or breached in [from, to): per region and priority of the owner at resolution, and in total, the resolved, met and breached counts, the breach rate and the responses breached; and per owning team the business seconds of the resolution clock it consumed and spent paused. `region` / `team` narrow the consumption to that region’s teams / that team. Without `team` or `customer`, and with `from` on a whole hour, the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
+          'Over the tickets whose resolution clock stopped met or breached in [from, to): per region and priority of the owner at resolution, and in total, the resolved, met and breached counts, the breach rate and the responses breached; and per owning team the business seconds of the resolution clock it consumed and spent paused. `region` / `team` narrow the consumption to that region’s teams / that team. With `from` on a whole hour, the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: summaryQuerySchema,
         response: { 200: summaryResponseSchema },
       },
@@ -172,12 +172,7 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
         from: toClickHouseTime(q.from),
         to: toClickHouseTime(q.to),
       };
-      // The rollups are keyed by region and priority (the owner's for outcomes, the team's region
-      // for consumption), not by team or customer.
-      const wm =
-        q.team === undefined && q.customer === undefined
-          ? rollupParams(await rollups.watermarks(), { from: q.from, to: q.to, tenant: q.tenant })
-          : null;
+      const wm = rollupParams(await rollups.watermarks(), { from: q.from, to: q.to, tenant: q.tenant });
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const [outcomes, consumption] = await Promise.all(
         wm

@@ -1,7 +1,7 @@
 -- sla-consumption.sql's answer read from sla_team_hourly for the whole hours before each tenant's
--- watermark, plus the edge from ticket_sla_recent (see sla-outcomes-rollup.sql). {region} is the
--- owning team's region, a key of the rollup, as is the ticket's {priority}. No {team} /
--- {customer}: the caller answers those live. Seconds are summed in whole milliseconds, as live.
+-- watermark, plus the edge from ticket_sla_recent (see sla-outcomes-rollup.sql). {team} / {region}
+-- are the owning team / its region, keys of the rollup, as are the ticket's {customer} and
+-- {priority}. Seconds are summed in whole milliseconds, as live.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts
@@ -24,6 +24,8 @@ FROM
     FROM sla_team_hourly FINAL
     WHERE ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({region:String} = '' OR region = {region:String})
+      AND ({team:String} = '' OR team = {team:String})
+      AND ({customer:String} = '' OR customer = {customer:String})
       AND ({priority:String} = '' OR priority = {priority:String})
       AND hour >= from_ts
       AND hour < least(to_ts, transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')))
@@ -43,6 +45,8 @@ FROM
       AND res_stopped_at < to_ts
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({region:String} = '' OR t_region = {region:String})
+      AND ({team:String} = '' OR t_team = {team:String})
+      AND ({customer:String} = '' OR customer = {customer:String})
       AND ({priority:String} = '' OR priority = {priority:String})
 )
 GROUP BY team, region

@@ -1,12 +1,14 @@
--- Recomputes sla_hourly for one tenant: per owning region, priority and customer at resolution and
--- hour of res_stopped_at, sla-outcomes.sql's resolved / met / breached / responses breached.
+-- Recomputes sla_hourly for one tenant: per owning region, priority, customer and owning team at
+-- resolution and hour of res_stopped_at, sla-outcomes.sql's resolved / met / breached / responses
+-- breached.
 -- Every key with tickets in the closed hours [from, to), or a non-zero row stored there, gets a row
 -- (0 included), so a key whose tickets all moved away is overwritten too. Hours before {from} are
 -- compared with what is stored and rewritten where they differ: a reopen takes a ticket out of the
 -- hour its clock stopped in, however long before, and the dirty markers only reach back to the
 -- reopen. The tenant's rows are read in full anyway (the sort key has no stop time), so the
 -- comparison costs little more than the range alone.
-INSERT INTO sla_hourly (tenant, region, priority, customer, hour, resolved, met, breached, response_breached, version)
+INSERT INTO sla_hourly (tenant, region, priority, customer, team, hour, resolved, met, breached, response_breached,
+    version)
 WITH
     {from:DateTime('UTC')} AS from_h,
     {to:DateTime('UTC')} AS to_h,
@@ -16,6 +18,7 @@ WITH
             toString(region) AS region,
             toString(priority) AS priority,
             toString(customer) AS customer,
+            toString(team) AS team,
             toStartOfHour(toDateTime(assumeNotNull(res_stopped_at), 'UTC')) AS hour,
             toUInt64(count()) AS resolved,
             toUInt64(countIf(res_outcome = 'met')) AS met,
@@ -26,11 +29,13 @@ WITH
           AND stopped = 1
           AND res_outcome IN ('met', 'breached')
           AND res_stopped_at < to_h
-        GROUP BY region, priority, customer, hour
+        GROUP BY region, priority, customer, team, hour
     ),
     stored AS
     (
-        SELECT toString(region) AS region, toString(priority) AS priority, toString(customer) AS customer, hour, resolved, met, breached, response_breached
+        SELECT
+            toString(region) AS region, toString(priority) AS priority, toString(customer) AS customer,
+            toString(team) AS team, hour, resolved, met, breached, response_breached
         FROM sla_hourly FINAL
         WHERE tenant = {tenant:String}
           AND hour < to_h
@@ -41,6 +46,7 @@ SELECT
     region,
     priority,
     customer,
+    team,
     hour,
     c.resolved,
     c.met,
@@ -48,7 +54,7 @@ SELECT
     c.response_breached,
     {version:UInt64}
 FROM computed AS c
-FULL OUTER JOIN stored AS s USING (region, priority, customer, hour)
+FULL OUTER JOIN stored AS s USING (region, priority, customer, team, hour)
 WHERE hour >= from_h
    OR (c.resolved, c.met, c.breached, c.response_breached) != (s.resolved, s.met, s.breached, s.response_breached)
 SETTINGS join_use_nulls = 0

@@ -1,8 +1,8 @@
 -- sla-outcomes.sql's answer read from sla_hourly for the whole hours before each tenant's
 -- watermark, plus the edge: the tickets of ticket_sla_recent whose clock stopped at or after it
 -- (each such ticket changed since, so its row is recent). {from} is a whole hour; {wm_tenants} /
--- {wm_until} give each tenant's watermark (none: all of it is edge). No {team} / {customer}: the
--- rollup has no such key, the caller answers those live. Empty filters mean all.
+-- {wm_until} give each tenant's watermark (none: all of it is edge). {team} is the owner at
+-- resolution and {customer} the ticket's, both keys of the rollup. Empty filters mean all.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts
@@ -26,6 +26,8 @@ FROM
     FROM sla_hourly FINAL
     WHERE ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({region:String} = '' OR region = {region:String})
+      AND ({team:String} = '' OR team = {team:String})
+      AND ({customer:String} = '' OR customer = {customer:String})
       AND ({priority:String} = '' OR priority = {priority:String})
       AND hour >= from_ts
       AND hour < least(to_ts, transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')))
@@ -44,6 +46,8 @@ FROM
       AND res_stopped_at < to_ts
       AND ({tenant:String} = '' OR tenant = {tenant:String})
       AND ({region:String} = '' OR region = {region:String})
+      AND ({team:String} = '' OR team = {team:String})
+      AND ({customer:String} = '' OR customer = {customer:String})
       AND ({priority:String} = '' OR priority = {priority:String})
 )
 GROUP BY region, priority

@@ -1,11 +1,12 @@
 -- Recomputes sla_team_hourly for one tenant: per owning team and its region (the team_* arrays),
--- ticket priority and hour of res_stopped_at, sla-consumption.sql's tickets, breached tickets and
--- the business seconds consumed and paused, summed in whole milliseconds so that any grouping of
--- hours adds up to the live figure exactly. Keys with tickets in the closed hours [from, to), or a
--- non-zero row stored there, get a row (0 included); hours before {from} are rewritten where they
--- differ from what is stored (a reopen, see sla-hourly-materialise.sql).
+-- ticket priority, customer and hour of res_stopped_at, sla-consumption.sql's tickets, breached
+-- tickets and the business seconds consumed and paused, summed in whole milliseconds so that any
+-- grouping of hours adds up to the live figure exactly. Keys with tickets in the closed hours
+-- [from, to), or a non-zero row stored there, get a row (0 included); hours before {from} are
+-- rewritten where they differ from what is stored (a reopen, see sla-hourly-materialise.sql).
 INSERT INTO sla_team_hourly
-    (tenant, team, region, priority, hour, tickets, breached_tickets, elapsed_seconds, paused_seconds, version)
+    (tenant, team, region, priority, customer, hour, tickets, breached_tickets, elapsed_seconds, paused_seconds,
+     version)
 WITH
     {from:DateTime('UTC')} AS from_h,
     {to:DateTime('UTC')} AS to_h,
@@ -15,6 +16,7 @@ WITH
             toString(t_team) AS team,
             toString(t_region) AS region,
             toString(priority) AS priority,
+            toString(customer) AS customer,
             toStartOfHour(toDateTime(assumeNotNull(res_stopped_at), 'UTC')) AS hour,
             toUInt64(count()) AS tickets,
             toUInt64(countIf(res_outcome = 'breached')) AS breached_tickets,
@@ -26,12 +28,13 @@ WITH
           AND stopped = 1
           AND res_outcome IN ('met', 'breached')
           AND res_stopped_at < to_h
-        GROUP BY team, region, priority, hour
+        GROUP BY team, region, priority, customer, hour
     ),
     stored AS
     (
         SELECT
-            toString(team) AS team, toString(region) AS region, toString(priority) AS priority, hour,
+            toString(team) AS team, toString(region) AS region, toString(priority) AS priority,
+            toString(customer) AS customer, hour,
             tickets, breached_tickets, elapsed_seconds, paused_seconds
         FROM sla_team_hourly FINAL
         WHERE tenant = {tenant:String}
@@ -43,6 +46,7 @@ SELECT
     team,
     region,
     priority,
+    customer,
     hour,
     c.tickets,
     c.breached_tickets,
@@ -50,7 +54,7 @@ SELECT
     c.paused_seconds,
     {version:UInt64}
 FROM computed AS c
-FULL OUTER JOIN stored AS s USING (team, region, priority, hour)
+FULL OUTER JOIN stored AS s USING (team, region, priority, customer, hour)
 WHERE hour >= from_h
    OR (c.tickets, c.breached_tickets, c.elapsed_seconds, c.paused_seconds)
       != (s.tickets, s.breached_tickets, s.elapsed_seconds, s.paused_seconds)
