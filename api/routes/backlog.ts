@@ -5,7 +5,7 @@ import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams } from '../rollups.js';
+import { backlogParams, rollupParams } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
 const maxBuckets = 10_000;
@@ -45,7 +45,8 @@ const backlogResponseSchema = z.object({
   series: z.array(z.object({ region: z.string(), points: z.array(pointSchema) })),
 });
 
-// backlog-by-slice.sql names the group `slice`; grouped by region it is backlog.sql's answer.
+// backlog-by-slice.sql and backlog-slice-rollup.sql name the group `slice`; grouped by region it is
+// backlog.sql's answer.
 const rowSchema = z.object({
   region: z.string().optional(),
   slice: z.string().optional(),
@@ -80,24 +81,23 @@ export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch,
         to: toClickHouseTime(q.to),
         step_seconds: intervalSeconds[q.interval],
       };
-      // The region rollup has no customer, team or priority; every interval is whole hours, so
-      // with `from` on a whole hour so is every bucket edge but possibly `to`.
-      const watermarks = sliced
-        ? null
-        : rollupParams(await rollups.watermarks(), { from: q.from, to: q.to, tenant: q.tenant });
-      reply.header('x-baton-source', watermarks ? 'rollup' : 'live');
+      // Every interval is whole hours, so with `from` on a whole hour so is every bucket edge but
+      // possibly `to`. The region rollup has no customer, team or priority: a slice reads
+      // backlog_hourly, under its own watermarks.
+      const range = { from: q.from, to: q.to, tenant: q.tenant };
+      const wm = await rollups.watermarks();
+      const rollup = sliced ? backlogParams(wm, range) : rollupParams(wm, range);
+      reply.header('x-baton-source', rollup ? 'rollup' : 'live');
+      const slice = sliced
+        ? { customer: q.customer ?? '', team: q.team ?? '', priority: q.priority ?? '' }
+        : {};
+      const [liveQuery, rollupQuery] = sliced
+        ? ['backlog-by-slice', 'backlog-slice-rollup']
+        : ['backlog', 'backlog-region-rollup'];
       const rs = await ch.query({
-        query: readQuery(watermarks ? 'backlog-region-rollup' : sliced ? 'backlog-by-slice' : 'backlog'),
+        query: readQuery(rollup ? rollupQuery : liveQuery),
         format: 'JSONEachRow',
-        query_params: sliced
-          ? {
-              ...params,
-              group_by: 'region',
-              customer: q.customer ?? '',
-              team: q.team ?? '',
-              priority: q.priority ?? '',
-            }
-          : { ...params, ...watermarks },
+        query_params: { ...params, ...slice, ...(rollup ?? (sliced ? { group_by: 'region' } : {})) },
       });
       const rows = z.array(rowSchema).parse(await rs.json());
       const byRegion = new Map<string, z.infer<typeof pointSchema>[]>();

@@ -2,11 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalEvent, TicketEvent } from '../../core/events/index.js';
 import { eventId } from '../../core/events/ticket.js';
 import { DAY, generateOperation, HOUR, MINUTE } from '../../ingest/simulator/generate.js';
+import { startBacklogRollup } from '../../transforms/backlog/materialise.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
 
-// The backlog routes answered from the region rollup (backlog_region_hourly + the recent edge)
+// The backlog routes answered from the region rollup (backlog_region_hourly + the recent edge), and
+// for a customer / team / priority slice from the per-slice one (backlog_hourly + the same edge),
 // against the same routes answered live (API_READ_ROLLUPS=false) over one database: two simulated
 // operations and a few tickets written by hand through Kafka and the transforms, the rollups
 // materialised with the clock in the middle of them (so an answer is rollup hours + the edge), a
@@ -20,6 +22,8 @@ const TO = Math.floor(Date.now() / HOUR) * HOUR;
 const FROM = TO - 10 * DAY;
 const MID = TO - 10 * HOUR + 20 * MINUTE; // the materialiser's clock: W = its hour
 const W = Math.floor(MID / HOUR) * HOUR;
+// The transforms' clock, which the region rollups' passes also read.
+let now = MID;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const isTicket = (e: CanonicalEvent): e is TicketEvent => e.type.startsWith('ticket.');
@@ -94,6 +98,20 @@ const get = (which: 'rollup' | 'live', path: string) => apis.get(which, path);
 /** Both answers with floating figures rounded (summation order differs). */
 const comparable = (body: unknown) => roundedFloats(body);
 
+/** One pass of the backlog rollup at the transforms' clock (their own stays idle: the test drives it). */
+async function materialiseBacklog(): Promise<string[]> {
+  const at = now;
+  const rollup = startBacklogRollup({
+    ch: pipeline.ch,
+    logger: pipeline.logger,
+    intervalSeconds: 86_400,
+    now: () => at,
+  });
+  const pass = await rollup.materialiseOnce();
+  await rollup.stop();
+  return pass.runs.map((r) => r.tenant).sort();
+}
+
 async function scalar(query: string): Promise<string> {
   const rs = await pipeline.ch.query({ query, format: 'JSONEachRow' });
   const [row] = await rs.json<{ v: string | number }>();
@@ -131,7 +149,6 @@ async function emitAndSettle(events: CanonicalEvent[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  let now = MID;
   pipeline = await startPipeline('e2e_backlog_rollup_api', {
     now: () => now,
     // The test drives the materialiser itself.
@@ -143,6 +160,7 @@ beforeAll(async () => {
   });
   await emitAndSettle([...north, ...south, ...hand]);
   await pipeline.transforms.regionRollups.materialiseOnce();
+  await materialiseBacklog();
   now = MID + 10 * MINUTE; // still W's hour: a later pass re-does only what late events dirty
   apis = await startRollupAndLiveApis(pipeline, { rollupNow: () => MID });
 }, 600_000);
@@ -179,6 +197,22 @@ const requests = [
   vsHeadcount({ at: iso(W + 7 * DAY + 3 * HOUR), region: 'EMEA' }),
 ];
 
+// Answered from backlog_hourly, under its own watermark (the same W).
+const sliced = [
+  backlog({ from: iso(FROM), to: iso(TO), team: 'apac-l1' }),
+  backlog({ from: iso(FROM), to: iso(TO), customer: 'globex', interval: 'day' }),
+  backlog({ from: iso(FROM - 14 * DAY), to: iso(TO + 7 * DAY), priority: 'high', interval: 'week' }),
+  backlog({
+    from: iso(FROM + 30 * HOUR),
+    to: iso(TO - 5 * HOUR + 17 * MINUTE),
+    tenant: 'north',
+    region: 'APAC',
+    customer: 'acme',
+    priority: 'medium',
+  }),
+  backlog({ from: iso(W - 6 * HOUR), to: iso(W + 3 * HOUR), tenant: 'hand', team: 'APAC-L1' }),
+];
+
 async function sameAnswers(paths: string[], source: 'rollup' | 'live'): Promise<void> {
   for (const path of paths) {
     const [fast, slow] = await Promise.all([get('rollup', path), get('live', path)]);
@@ -197,15 +231,15 @@ const compact = (body: unknown) =>
     ]),
   );
 
-describe('backlog routes from the region rollup', () => {
-  it('the rollup holds the hours before the watermark, and the edge is not empty', async () => {
-    expect(
-      Number(
-        await scalar(
-          'SELECT toUnixTimestamp(max(materialised_until)) * 1000 AS v FROM rollup_watermark FINAL',
+describe('backlog routes from the rollups', () => {
+  it('the rollups hold the hours before the watermark, and the edge is not empty', async () => {
+    for (const table of ['rollup_watermark', 'backlog_watermark'])
+      expect(
+        Number(
+          await scalar(`SELECT toUnixTimestamp(max(materialised_until)) * 1000 AS v FROM ${table} FINAL`),
         ),
-      ),
-    ).toBe(W);
+        table,
+      ).toBe(W);
     // Every period change before W is in the rollup's flows or moves; some came after W.
     const after = await scalar(
       `SELECT count() AS v FROM ticket_lifecycle FINAL ARRAY JOIN iv_opened_at
@@ -226,6 +260,36 @@ describe('backlog routes from the region rollup', () => {
 
   it.each(requests)('%s: rollup answer = live answer', async (path) => {
     await sameAnswers([path], 'rollup');
+  });
+
+  it.each(sliced)('%s: slice from backlog_hourly = live answer', async (path) => {
+    await sameAnswers([path], 'rollup');
+  });
+
+  it('the slices hold tickets and flows, and a move into one is carried across the watermark', async () => {
+    for (const path of sliced.slice(0, 4)) {
+      const points = ((await get('rollup', path)).body as { series: Series }).series.flatMap((s) => s.points);
+      for (const figure of ['backlog', 'inflow', 'outflow'] as const)
+        expect(
+          points.some((p) => p[figure] > 0),
+          `${path}: ${figure}`,
+        ).toBe(true);
+    }
+    // H2 moved into APAC-L1 at W - 1.5 h: a change of backlog without inflow, carried across W.
+    const { body } = await get('rollup', sliced[4]!);
+    expect(compact(body)).toEqual({
+      APAC: [
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [1, 0, 0],
+        [1, 0, 0],
+        [1, 0, 0],
+        [1, 0, 0],
+        [1, 0, 0],
+      ],
+    });
   });
 
   it("the hand-written tenant's hours, across the watermark", async () => {
@@ -274,10 +338,10 @@ describe('backlog routes from the region rollup', () => {
         backlog({ from: iso(FROM + 90_000), to: iso(TO) }),
         // ends inside an hour before the watermark
         backlog({ from: iso(FROM), to: iso(W - 2 * HOUR + MINUTE), interval: 'day' }),
-        // filters the rollup has no dimension for
-        backlog({ from: iso(FROM), to: iso(TO), team: 'APAC-L1' }),
-        backlog({ from: iso(FROM), to: iso(TO), customer: 'c1', interval: 'day' }),
-        backlog({ from: iso(FROM), to: iso(TO), priority: 'high' }),
+        // a slice, by the same rules
+        backlog({ from: iso(FROM + 90_000), to: iso(TO), team: 'apac-l1' }),
+        backlog({ from: iso(FROM), to: iso(W - 2 * HOUR + MINUTE), customer: 'globex', interval: 'day' }),
+        // a filter the rollup has no dimension for
         vsHeadcount({ at: iso(TO), team: 'APAC-L1' }),
         // the window's start inside an hour before the watermark
         vsHeadcount({ at: iso(TO - 5 * HOUR + 17 * MINUTE) }),
@@ -293,8 +357,19 @@ describe('backlog routes from the region rollup', () => {
     // materialises it, requests over all tenants and over that tenant are answered live.
     await emitAndSettle(fresh);
     await new Promise((r) => setTimeout(r, 1_100)); // the API caches what it knows for a second
-    await sameAnswers([requests[0]!, requests[1]!, requests[5]!, requests[8]!, requests[13]!], 'live');
-    await sameAnswers([backlog({ from: iso(FROM), to: iso(TO), tenant: 'fresh' })], 'live');
+    await sameAnswers(
+      [requests[0]!, requests[1]!, requests[5]!, requests[8]!, requests[13]!, sliced[0]!, sliced[2]!],
+      'live',
+    );
+    await sameAnswers(
+      [
+        backlog({ from: iso(FROM), to: iso(TO), tenant: 'fresh' }),
+        backlog({ from: iso(FROM), to: iso(TO), tenant: 'fresh', customer: 'c1' }),
+      ],
+      'live',
+    );
+    // Over a tenant that has one, the slices still read the rollup.
+    await sameAnswers([sliced[3]!, sliced[4]!], 'rollup');
   });
 
   it('late events before the watermark show in the rollup answer after the next pass', async () => {
@@ -338,15 +413,21 @@ describe('backlog routes from the region rollup', () => {
 
     // Not materialised yet: the rollup answer still lacks them (over south alone: the unfiltered
     // requests are live while the fresh tenant has no watermark).
-    const path = backlog({ from: iso(FROM), to: iso(TO), tenant: 'south' });
-    const [before, live] = await Promise.all([get('rollup', path), get('live', path)]);
-    expect(before.source).toBe('rollup');
-    expect(comparable(before.body)).not.toEqual(comparable(live.body));
+    for (const path of [
+      backlog({ from: iso(FROM), to: iso(TO), tenant: 'south' }),
+      backlog({ from: iso(FROM), to: iso(TO), tenant: 'south', priority: 'medium' }),
+    ]) {
+      const [before, live] = await Promise.all([get('rollup', path), get('live', path)]);
+      expect(before.source, path).toBe('rollup');
+      expect(comparable(before.body), path).not.toEqual(comparable(live.body));
+    }
 
     const pass = await pipeline.transforms.regionRollups.materialiseOnce();
     expect(pass.runs.map((r) => r.tenant).sort()).toEqual(['fresh', 'hand', 'north', 'south']);
+    expect(await materialiseBacklog()).toEqual(['fresh', 'hand', 'north', 'south']);
     await new Promise((r) => setTimeout(r, 1_100)); // the API caches the watermarks for a second
     await sameAnswers(requests, 'rollup');
+    await sameAnswers(sliced, 'rollup');
     // The late hand ticket, by hand: APAC gains a ticket in W - 4 h's hour and loses it in the next.
     const { body } = await get('rollup', requests[6]!);
     expect(compact(body).APAC).toEqual([
