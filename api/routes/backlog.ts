@@ -5,6 +5,7 @@ import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import type { RouteOptions } from '../app.js';
+import { tables } from '../../core/tables.js';
 import { backlogParams, rollupParams } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
@@ -45,8 +46,7 @@ const backlogResponseSchema = z.object({
   series: z.array(z.object({ region: z.string(), points: z.array(pointSchema) })),
 });
 
-// backlog-by-slice.sql and backlog-slice-rollup.sql name the group `slice`; grouped by region it is
-// backlog.sql's answer.
+// backlog-by-slice.sql names the group `slice`; grouped by region it is backlog.sql's answer.
 const rowSchema = z.object({
   region: z.string().optional(),
   slice: z.string().optional(),
@@ -86,18 +86,23 @@ export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch,
       // backlog_hourly, under its own watermarks.
       const range = { from: q.from, to: q.to, tenant: q.tenant };
       const wm = await rollups.watermarks();
-      const rollup = sliced ? backlogParams(wm, range) : rollupParams(wm, range);
+      const sliceWm = sliced ? backlogParams(wm, range) : null;
+      const rollup = sliced
+        ? sliceWm && { wm_tenants: sliceWm.bwm_tenants, wm_until: sliceWm.bwm_until }
+        : rollupParams(wm, range);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
-      const slice = sliced
-        ? { customer: q.customer ?? '', team: q.team ?? '', priority: q.priority ?? '' }
-        : {};
-      const [liveQuery, rollupQuery] = sliced
-        ? ['backlog-by-slice', 'backlog-slice-rollup']
-        : ['backlog', 'backlog-region-rollup'];
+      const slice = { customer: q.customer ?? '', team: q.team ?? '', priority: q.priority ?? '' };
       const rs = await ch.query({
-        query: readQuery(rollup ? rollupQuery : liveQuery),
+        query: readQuery(rollup ? 'backlog-region-rollup' : sliced ? 'backlog-by-slice' : 'backlog'),
         format: 'JSONEachRow',
-        query_params: { ...params, ...slice, ...(rollup ?? (sliced ? { group_by: 'region' } : {})) },
+        query_params: rollup
+          ? {
+              ...params,
+              ...slice,
+              ...rollup,
+              source: sliced ? tables.backlogHourly : tables.backlogRegionHourly,
+            }
+          : { ...params, ...(sliced ? { ...slice, group_by: 'region' } : {}) },
       });
       const rows = z.array(rowSchema).parse(await rs.json());
       const byRegion = new Map<string, z.infer<typeof pointSchema>[]>();

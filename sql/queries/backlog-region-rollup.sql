@@ -1,15 +1,25 @@
 -- backlog.sql's answer (per region and bucket of {step_seconds} from {from} to {to}: backlog at the
--- bucket's end, inflow, outflow) from the region rollup plus the open edge. Per tenant, with W its
--- watermark ({wm_tenants} / {wm_until}; never materialised = 0):
--- - hours before W come from backlog_region_hourly: the backlog at a bucket end at or before W is
---   the rollup's backlog of the hour ending there, a bucket's flows are its hours' flows;
+-- bucket's end, inflow, outflow) from an hourly backlog rollup plus the open edge, and with the
+-- {customer} / {team} / {priority} filters backlog-by-slice.sql's grouped by region. {source} is
+-- backlog_region_hourly (every slice summed: its slice columns are empty) or, for a filtered
+-- request, backlog_hourly (per slice, under its own watermarks). Per tenant, with W its watermark
+-- of that rollup ({wm_tenants} / {wm_until}; never materialised = 0):
+-- - hours before W come from {source}: the backlog at a bucket end at or before W is the rollup's
+--   backlog of the hour ending there, a bucket's flows are its hours' flows;
 -- - from W on, the backlog is the rollup's backlog at W (its hour W - 1h, 0 if none) plus the
---   changes of the periods opened or closed in [W, {to}), read from ticket_lifecycle_recent (a
---   period that changes at or after W belongs to a ticket with an event then, which it holds).
+--   changes of the (filtered) periods opened or closed in [W, {to}), read from
+--   ticket_lifecycle_recent (a period that changes at or after W belongs to a ticket with an event
+--   then, which it holds).
+-- Both sides hold the lifecycle's periods, one per slice of all four dimensions: a move into or out
+-- of a filtered slice is a 'transfer' close or open (neither inflow nor outflow), and a move within
+-- it (e.g. a priority change under team=) is a close and an open at the same instant, which cancel
+-- out in one hour as they do live.
 -- {from} must be a whole hour and every bucket edge a whole hour or at/after W. A region is listed
--- when a period of it opened before {to}, as in backlog.sql; the rollup shows that as a non-zero
--- figure in some hour (a period moved in and out within one hour with nothing else in the region
--- all along leaves none). Empty {tenant} / {region} mean all.
+-- when a (filtered) period of it opened before {to}, as live; the rollup shows that as a non-zero
+-- figure in some hour (a region whose only periods before W each moved in and out within one hour
+-- shows none, and is left out: live lists it with every figure 0). Unfiltered, the requested
+-- {region} is listed even without tickets, as backlog.sql lists it; filtered, as
+-- backlog-by-slice.sql, it is not. Empty {tenant} / {region} / filters mean all.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts,
@@ -27,9 +37,12 @@ WITH
             toDateTime64(
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm
-        FROM backlog_region_hourly FINAL
+        FROM {source:Identifier} FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR region = {region:String})
+          AND ({team:String} = '' OR team = {team:String})
+          AND ({priority:String} = '' OR priority = {priority:String})
+          AND ({customer:String} = '' OR customer = {customer:String})
           AND hour < to_ts
           AND hour_ts < wm
     ),
@@ -46,9 +59,12 @@ WITH
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm
         FROM ticket_lifecycle_recent FINAL
-        ARRAY JOIN iv_region, iv_opened_at, iv_open_kind, iv_closed_at, iv_close_kind
+        ARRAY JOIN iv_customer, iv_region, iv_team, iv_priority, iv_opened_at, iv_open_kind, iv_closed_at, iv_close_kind
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR iv_region = {region:String})
+          AND ({team:String} = '' OR iv_team = {team:String})
+          AND ({priority:String} = '' OR iv_priority = {priority:String})
+          AND ({customer:String} = '' OR iv_customer = {customer:String})
           AND iv_opened_at < to_ts
           AND (iv_opened_at >= wm OR (iv_closed_at IS NOT NULL AND iv_closed_at >= wm AND iv_closed_at < to_ts))
     ),
@@ -127,7 +143,7 @@ WITH
         GROUP BY region, bucket
         UNION ALL
         SELECT {region:String}, arrayJoin(range(bucket_count)), 0, 0, 0, 1
-        WHERE {region:String} != ''
+        WHERE {region:String} != '' AND {customer:String} = '' AND {team:String} = '' AND {priority:String} = ''
     )
 SELECT
     region,

@@ -5,7 +5,7 @@ import { tables } from '../../core/tables.js';
 import { migrateDatabase } from '../../sql/migrate.js';
 import { isolatedConfig, testLogger } from '../helpers/services.js';
 
-// sql/queries/backlog-slice-rollup.sql on hand-made periods: per region and bucket of
+// sql/queries/backlog-region-rollup.sql over backlog_hourly, on hand-made periods: per region and bucket of
 // [Mon 9 March 2026, Mon 16 March), for a customer / team / priority slice, backlog_hourly (filled
 // by its materialise query) before the watermark and ticket_lifecycle_recent from it must give
 // backlog-by-slice.sql's rows grouped by region, wherever the watermark falls. The one region the
@@ -216,15 +216,25 @@ async function run(name: string, filters: Filters, range: Range, params: Record<
 const live = (filters: Filters, range: Range) =>
   run('backlog-by-slice', filters, range, { group_by: 'region' });
 const rollup = (filters: Filters, range: Range, w: string) =>
-  run('backlog-slice-rollup', filters, range, {
-    bwm_tenants: ['tb', 'other'],
-    bwm_until: [t(w).slice(0, 19), t(m(13)).slice(0, 19)],
-  });
+  run('backlog-region-rollup', filters, range, {
+    source: tables.backlogHourly,
+    wm_tenants: ['tb', 'other'],
+    wm_until: [t(w).slice(0, 19), t(m(13)).slice(0, 19)],
+  }).then((rows) =>
+    // as backlog-by-slice.sql names the group
+    rows.map(
+      ({ region, ...r }): Record<string, string | number> => ({
+        dimension: 'region',
+        slice: region ?? '',
+        ...r,
+      }),
+    ),
+  );
 
 const hourly = { from: FROM, to: TO, step_seconds: 3_600 };
 const daily = { from: FROM, to: TO, step_seconds: 86_400 };
 
-describe('backlog-slice-rollup.sql', () => {
+describe('backlog-region-rollup.sql over backlog_hourly', () => {
   it.each(slices)('%o: the live rows, wherever the watermark falls', async (filters) => {
     for (const range of [hourly, daily]) {
       const want = await live(filters, range);
