@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
-import type { RouteOptions } from '../app.js';
 import { tables } from '../../core/tables.js';
+import type { RouteOptions } from '../app.js';
 import { backlogParams, rollupParams } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
-import { migrateDatabase } from '../../sql/migrate.js';
-import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { lifecycleDatabase } from '../helpers/lifecycle-database.js';
 
 // sql/queries/backlog-region-rollup.sql over backlog_hourly, on hand-made periods: per region and bucket of
 // [Mon 9 March 2026, Mon 16 March), for a customer / team / priority slice, backlog_hourly (filled
@@ -23,7 +22,6 @@ import { isolatedConfig, testLogger } from '../helpers/services.js';
 //   L  acme t4 medium, created 9th 01:00; → t5 10th 03:00; back → t4 10th 09:00; resolved 15th 23:45
 // Tenant other, APAC: O1 acme t1 low created 11th 01:00, open.
 
-const config = isolatedConfig('backlog_slice_rollup_query');
 let ch: ClickHouseClient;
 
 const t = (iso: string) => toClickHouseTime(Date.parse(iso));
@@ -168,27 +166,19 @@ const slices: Filters[] = [
 // Watermarks of tb (other's is the 13th): before, inside and after the days asked about.
 const watermarks = [m(12), m(10, '14:00'), m(9), m(16), m(17), m(8)];
 
+let drop: () => Promise<void>;
+
 beforeAll(async () => {
-  await migrateDatabase(config, testLogger(config, 'backlog_slice_rollup_query'));
-  ch = createClickHouse(config);
-  await ch.insert({ table: tables.ticketLifecycle, format: 'JSONEachRow', values: rows });
-  // The edge reads only what is at or after the watermark: here the copy holds every ticket.
-  await ch.insert({ table: tables.ticketLifecycleRecent, format: 'JSONEachRow', values: rows });
-  for (const tenant of ['tb', 'other'])
-    await ch.command({
-      query: readQuery('backlog-hourly-materialise'),
-      query_params: {
-        tenant,
-        from: t('2026-02-20T00:00:00Z').slice(0, 19),
-        to: t('2026-03-18T00:00:00Z').slice(0, 19),
-        version: 1,
-      },
-    });
+  ({ ch, drop } = await lifecycleDatabase('backlog_slice_rollup_query', rows, {
+    tenants: ['tb', 'other'],
+    from: Date.parse('2026-02-20T00:00:00Z'),
+    to: Date.parse('2026-03-18T00:00:00Z'),
+    materialise: 'backlog-hourly-materialise',
+  }));
 });
 
 afterAll(async () => {
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await ch?.close();
+  await drop?.();
 });
 
 type Range = { from: string; to: string; step_seconds: number };

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
-import { tables } from '../../core/tables.js';
-import { migrateDatabase } from '../../sql/migrate.js';
-import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { lifecycleDatabase } from '../helpers/lifecycle-database.js';
 
 // sql/queries/review-team-backlog-rollup.sql on hand-made periods: the teams of the week
 // [Mon 9 March 2026, Mon 16 March) from backlog_hourly (filled by its materialise query) before the
@@ -33,7 +31,6 @@ import { isolatedConfig, testLogger } from '../helpers/services.js';
 // All tenants: t1 + O1 (end 4, in 4, growth 3); t2 + O2 (in 3, out 4).
 // All regions, tb: t1 + I (end 4, in 4, growth 3); e1: J created and moved out: in 1, rest 0.
 
-const config = isolatedConfig('review_team_backlog_rollup_query');
 let ch: ClickHouseClient;
 
 const t = (iso: string) => toClickHouseTime(Date.parse(iso));
@@ -143,27 +140,19 @@ const expected: Record<string, Figures[]> = {
   ],
 };
 
+let drop: () => Promise<void>;
+
 beforeAll(async () => {
-  await migrateDatabase(config, testLogger(config, 'review_team_backlog_rollup_query'));
-  ch = createClickHouse(config);
-  await ch.insert({ table: tables.ticketLifecycle, format: 'JSONEachRow', values: rows });
-  // The edge reads only what is at or after the watermark: here the copy holds every ticket.
-  await ch.insert({ table: tables.ticketLifecycleRecent, format: 'JSONEachRow', values: rows });
-  for (const tenant of ['tb', 'other'])
-    await ch.command({
-      query: readQuery('backlog-hourly-materialise'),
-      query_params: {
-        tenant,
-        from: t('2026-02-20T00:00:00Z').slice(0, 19),
-        to: t('2026-03-18T00:00:00Z').slice(0, 19),
-        version: 1,
-      },
-    });
+  ({ ch, drop } = await lifecycleDatabase('review_team_backlog_rollup_query', rows, {
+    tenants: ['tb', 'other'],
+    from: Date.parse('2026-02-20T00:00:00Z'),
+    to: Date.parse('2026-03-18T00:00:00Z'),
+    materialise: 'backlog-hourly-materialise',
+  }));
 });
 
 afterAll(async () => {
-  await ch?.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await ch?.close();
+  await drop?.();
 });
 
 interface Row {
