@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { ApiEndpoint } from './lib/api-load.js';
 import type { BenchEnvironment } from './lib/environment.js';
 
@@ -7,6 +8,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The routes people read most, over the last four weeks of the seeded history. */
 export function apiEndpoints(to: number, ticketIds: string[]): ApiEndpoint[] {
   const range = `from=${iso(to - 28 * DAY)}&to=${iso(to)}`;
+  const thisWeek = DateTime.fromMillis(to, { zone: 'utc' }).toFormat("kkkk-'W'WW");
   return [
     { name: 'backlog (daily, 28 days)', paths: [`/v1/metrics/backlog?${range}&interval=day`] },
     { name: 'backlog vs headcount', paths: [`/v1/metrics/backlog-vs-headcount?at=${iso(to)}&window=7`] },
@@ -18,7 +20,10 @@ export function apiEndpoints(to: number, ticketIds: string[]): ApiEndpoint[] {
     { name: 'coverage', paths: [`/v1/metrics/coverage?${range}`] },
     { name: 'staleness', paths: ['/v1/metrics/staleness'] },
     { name: 'specialists', paths: [`/v1/metrics/specialists?${range}`] },
+    // The last complete week (its lists of tickets at a past instant are read live) and the
+    // running one (read from the rollups and open copies).
     { name: 'weekly review (JSON)', paths: ['/v1/reviews/weekly?region=EMEA'] },
+    { name: 'weekly review, this week (JSON)', paths: [`/v1/reviews/weekly?region=EMEA&week=${thisWeek}`] },
     {
       name: 'ticket timeline (drill-down)',
       paths: ticketIds.map((id) => `/v1/tickets/${encodeURIComponent(id)}/timeline?tenant=bench`),
