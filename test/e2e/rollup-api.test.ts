@@ -212,6 +212,10 @@ describe('handovers and escalations from the region rollups', () => {
       now: () => TO,
       markerGraceSeconds: 0,
     });
+    // Whether a part changes the handover totals depends on the hour the test runs at: the lag is
+    // checked for the parts that do, and at least one must.
+    let changedParts = 0;
+    let liveBefore = total((await get('live', path)).body);
     for (const part of [
       late.filter((e) => Date.parse(e.occurredAt) < T),
       late.filter((e) => Date.parse(e.occurredAt) >= T),
@@ -219,8 +223,12 @@ describe('handovers and escalations from the region rollups', () => {
       for (const e of part) ids.add(e.eventId);
       await emitAndWait(part, ids.size);
       const [before, live] = await Promise.all([get('rollup', path), get('live', path)]);
-      // Not yet materialised: the rollup answer lags the live one.
-      expect(total(before.body)).not.toEqual(total(live.body));
+      if (JSON.stringify(total(live.body)) !== JSON.stringify(liveBefore)) {
+        changedParts++;
+        // Not yet materialised: the rollup answer lags the live one.
+        expect(total(before.body)).not.toEqual(total(live.body));
+      }
+      liveBefore = total(live.body);
       await rollups.materialiseOnce();
       await new Promise((r) => setTimeout(r, 1_100)); // the API caches the watermarks for a second
       for (const p of requests) {
@@ -231,5 +239,6 @@ describe('handovers and escalations from the region rollups', () => {
       }
     }
     await rollups.stop();
+    expect(changedParts).toBeGreaterThan(0);
   });
 });
