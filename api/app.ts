@@ -29,7 +29,7 @@ import { handoverRoutes } from './routes/handovers.js';
 import { healthRoutes } from './routes/health.js';
 import { slaRoutes } from './routes/sla.js';
 import { timelineRoutes } from './routes/timeline.js';
-import { weeklyReviewRoutes } from './routes/weekly-review.js';
+import { prefersHtml, weeklyReviewRoutes } from './routes/weekly-review.js';
 import { openApiSecurity, registerSecurity } from './security.js';
 
 export interface ApiDeps {
@@ -120,7 +120,11 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
 
   registerResponseCache(app, {
     ttlMs: deps.config.API_CACHE_SECONDS * 1000,
-    routes: (url) => url.startsWith('/v1/metrics/') || url === '/v1/sla/at-risk',
+    // The weekly review too: the whole region opens it at the same meeting.
+    routes: (url) =>
+      url.startsWith('/v1/metrics/') || url === '/v1/sla/at-risk' || url.startsWith('/v1/reviews/weekly'),
+    variant: (req) =>
+      req.routeOptions.url === '/v1/reviews/weekly' && prefersHtml(req.headers.accept) ? 'html' : '',
   });
   const rollups = rollupReader(deps.ch, {
     enabled: deps.config.API_READ_ROLLUPS,

@@ -25,9 +25,14 @@ export interface ResponseCacheOptions {
   maxEntries?: number;
   /** Which routes (their URL patterns) may be cached. */
   routes: (url: string) => boolean;
+  /**
+   * What else than the route and its query selects the answer (e.g. a route that answers JSON or
+   * HTML by the Accept header): requests share an answer only when this agrees too.
+   */
+  variant?: (req: FastifyRequest) => string;
 }
 
-const keptHeaders = ['content-type', 'x-baton-source'];
+const keptHeaders = ['content-type', 'x-baton-source', 'x-baton-source-parts'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,7 +57,7 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const url = req.routeOptions.url;
     if (req.method !== 'GET' || url === undefined || !opts.routes(url)) return;
-    const key = `${url}\u0000${JSON.stringify(req.query)}`;
+    const key = `${url}\u0000${opts.variant?.(req) ?? ''}\u0000${JSON.stringify(req.query)}`;
     const fresh = entries.get(key);
     if (fresh && Date.now() - fresh.storedAt < opts.ttlMs) return send(reply, fresh, 'hit');
     const pending = inFlight.get(key);
