@@ -114,6 +114,20 @@ function targets(r: BenchReport): string[] {
   return ['| target | measured | status |', '|---|---|---|', ...rows.map((c) => `| ${c.join(' | ')} |`)];
 }
 
+/**
+ * The load generator drops its connections when a load's time is up; the requests in flight are
+ * finished anyway, and the next load starts when the engine is idle again.
+ */
+function tailsLine(loads: EndpointLatency[]): string[] {
+  const tails = loads.filter((e) => e.tailSeconds !== null && e.tailSeconds >= 1);
+  if (tails.length === 0) return [];
+  const list = tails.map((e) => `${e.name} ${round(e.tailSeconds!)} s`).join(', ');
+  return [
+    `Every request computed, the requests still in flight when a load's time was up kept the engine busy after it (the next load started once it was idle): ${list}.`,
+    '',
+  ];
+}
+
 const answeredFrom = (e: EndpointLatency) =>
   e.source ?? (e.name.includes('timeline') ? 'point lookups' : 'live');
 
@@ -209,6 +223,7 @@ export function renderMarkdown(r: BenchReport): string {
       return `| ${e.name} | ${answeredFrom(e)} | ${n(e.requestsPerSecond)} | ${n(e.p50Ms)} ms | ${n(e.p99Ms)} ms | ${computed} | ${e.errors + (u?.errors ?? 0)} | ${e.non2xx + (u?.non2xx ?? 0)} |`;
     }),
     '',
+    ...tailsLine(r.api.endpointsUncached ?? []),
     ...costGrowthSection(r),
     '## Memory',
     '',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDemoKeyFile } from '../core/api-keys.js';
 import { apiEndpoints, sampleTicketIds } from './endpoints.js';
-import { loadEndpoints, startApiProcess } from './lib/api-load.js';
+import { enginesRunningQueries, loadEndpoints, startApiProcess } from './lib/api-load.js';
 import { benchEnvironment } from './lib/environment.js';
 import { BenchEventSource, meanMessageBytes, openTicketEvents } from './lib/events.js';
 import { installKafkaClients, kafkaClientsStage } from './lib/kafka-clients.js';
@@ -338,6 +338,7 @@ async function main() {
           connections: 20,
           seconds,
           headers: { authorization: `Bearer ${key}` },
+          running: () => enginesRunningQueries(env.ch),
         });
         return { latency, usage: await process.stop() };
       } finally {

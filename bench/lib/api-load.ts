@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import type { ClickHouseClient } from '../../core/clickhouse.js';
 import type { BenchEnvironment } from './environment.js';
 import { type BatonProcess, startBaton } from './process.js';
 import { sleep } from './stats.js';
@@ -13,6 +14,12 @@ export interface EndpointLatency {
   non2xx: number;
   /** What answered the first request (`x-baton-source`: rollup | live), when the route says. */
   source: string | null;
+  /**
+   * Seconds from the load's end until the engine ran no query: the load generator drops its
+   * connections when the time is up, but the requests in flight are finished anyway (null when
+   * not watched).
+   */
+  tailSeconds: number | null;
 }
 
 export interface ApiEndpoint {
@@ -41,11 +48,43 @@ export async function startApiProcess(
   throw new Error(`the API did not answer on port ${port} within 30 s`);
 }
 
-/** Each endpoint under `connections` concurrent clients for `seconds`, one endpoint at a time. */
+/**
+ * Queries the engine is running besides the one asking (`system.processes` is server-wide): how a
+ * load can tell that the requests it dropped are done.
+ */
+export async function enginesRunningQueries(ch: ClickHouseClient): Promise<number> {
+  const rs = await ch.query({
+    query: 'SELECT count() AS n FROM system.processes WHERE query_id != queryID()',
+    format: 'JSONEachRow',
+  });
+  return Number((await rs.json<{ n: string | number }>())[0]?.n ?? 0);
+}
+
+/** Waits until `running` says 0 twice in a row (a request between two queries is not done), at most `maxMs`. */
+async function untilIdle(running: () => Promise<number>, maxMs = 30_000): Promise<number> {
+  const started = performance.now();
+  let idleReads = 0;
+  while (idleReads < 2 && performance.now() - started < maxMs) {
+    idleReads = (await running()) === 0 ? idleReads + 1 : 0;
+    if (idleReads < 2) await sleep(100);
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * Each endpoint under `connections` concurrent clients for `seconds`, one endpoint at a time. With
+ * `running`, each load is followed by a wait until the engine is idle, so that the requests the
+ * load generator dropped at its end are not measured as part of the next endpoint.
+ */
 export async function loadEndpoints(
   baseUrl: string,
   endpoints: ApiEndpoint[],
-  opts: { connections: number; seconds: number; headers?: Record<string, string> },
+  opts: {
+    connections: number;
+    seconds: number;
+    headers?: Record<string, string>;
+    running?: () => Promise<number>;
+  },
 ): Promise<EndpointLatency[]> {
   const out: EndpointLatency[] = [];
   for (const endpoint of endpoints) {
@@ -65,6 +104,7 @@ export async function loadEndpoints(
       headers: opts.headers ?? {},
       requests: endpoint.paths.map((path) => ({ method: 'GET', path })),
     });
+    const tailSeconds = opts.running ? await untilIdle(opts.running) : null;
     out.push({
       name: endpoint.name,
       path: endpoint.paths[0]!,
@@ -75,6 +115,7 @@ export async function loadEndpoints(
       errors: result.errors + result.timeouts,
       non2xx: result.non2xx,
       source,
+      tailSeconds,
     });
   }
   return out;
