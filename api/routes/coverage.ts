@@ -189,22 +189,27 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
         runs.push({ tz: zones.fallbackZone, regions: [], exclude: mapped });
       }
       const byRegion = new Map<string, { timeZone: string; hours: z.infer<typeof coverageHourSchema>[] }>();
-      let allFromRollups = true;
-      for (const run of runs) {
-        const params = {
-          tenant: q.tenant ?? '',
-          regions: run.regions,
-          exclude_regions: run.exclude,
-          from: toClickHouseTime(q.from),
-          to: toClickHouseTime(q.to),
-          tz: run.tz,
-          max_inflow_per_head: q.maxInflowPerHead,
-        };
-        const fromRollups = wm !== null && zoneOffsetInWholeHours(run.tz, q.from, q.to);
-        if (!fromRollups) allFromRollups = false;
-        const found = fromRollups
-          ? await queryRows(ch, 'coverage-rollup', { ...params, ...wm }, coverageRowSchema)
-          : await queryRows(ch, 'coverage', params, coverageRowSchema);
+      // One query per zone, all at once: each reads its own regions.
+      const answers = await Promise.all(
+        runs.map(async (run) => {
+          const params = {
+            tenant: q.tenant ?? '',
+            regions: run.regions,
+            exclude_regions: run.exclude,
+            from: toClickHouseTime(q.from),
+            to: toClickHouseTime(q.to),
+            tz: run.tz,
+            max_inflow_per_head: q.maxInflowPerHead,
+          };
+          const fromRollups = wm !== null && zoneOffsetInWholeHours(run.tz, q.from, q.to);
+          const found = fromRollups
+            ? await queryRows(ch, 'coverage-rollup', { ...params, ...wm }, coverageRowSchema)
+            : await queryRows(ch, 'coverage', params, coverageRowSchema);
+          return { run, fromRollups, found };
+        }),
+      );
+      const allFromRollups = answers.every((a) => a.fromRollups);
+      for (const { run, found } of answers) {
         for (const r of found) {
           const entry = byRegion.get(r.region) ?? { timeZone: run.tz, hours: [] };
           entry.hours.push({
