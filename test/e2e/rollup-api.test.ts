@@ -273,6 +273,21 @@ describe('handovers and escalations from the region rollups', () => {
       }
       liveBefore = total(live.body);
       if (part.includes(priorityChanges[0]!)) {
+        // The changes' rows first: the comparison below must not pass for want of them.
+        await eventually(
+          async () => {
+            const rs = await pipeline.ch.query({
+              query: `SELECT count() AS n FROM ticket_facts FINAL
+                      WHERE ticket_id IN {ids:Array(String)} AND priority = {priority:String}`,
+              query_params: { ids: priorityChanges.map((e) => e.ticketId), priority: PRIORITY },
+              format: 'JSONEachRow',
+            });
+            return Number((await rs.json<{ n: string }>())[0]!.n);
+          },
+          (n) => n === priorityChanges.length,
+          120_000,
+          500,
+        );
         // The resolutions that moved to PRIORITY show in the rollup answer only after the pass.
         const [fast, slow] = await Promise.all([get('rollup', priorityPath), get('live', priorityPath)]);
         expect(comparable(fast.body)).not.toEqual(comparable(slow.body));
