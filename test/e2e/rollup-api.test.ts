@@ -44,14 +44,14 @@ const comparable = (body: unknown): unknown =>
     replace: (key, value) =>
       key === 'asOf'
         ? 'now'
-        : typeof value === 'number' && !Number.isInteger(value) && /pending.*Age/i.test(key)
+        : typeof value === 'number' && /pending.*Age/i.test(key)
           ? Math.round(value / 10)
           : value,
   });
 
 async function stored(): Promise<number> {
   const rs = await pipeline.ch.query({
-    query: 'SELECT uniqExact(event_id) AS n FROM ticket_events',
+    query: "SELECT uniqExactIf(event_id, type != 'ticket.field_dispatched') AS n FROM ticket_events",
     format: 'JSONEachRow',
   });
   return Number((await rs.json<{ n: string }>())[0]!.n);
@@ -59,18 +59,20 @@ async function stored(): Promise<number> {
 
 async function emitAndWait(events: CanonicalEvent[], ticketEventCount: number): Promise<void> {
   await pipeline.sink.emit(events);
-  // Field dispatches add a ticket.field_dispatched per linked job: wait for at least the tickets'.
+  // Field dispatches add a ticket.field_dispatched per linked job; they are left out of both
+  // counts, or the wait could end while the last events sent are still on their way.
   await eventually(stored, (n) => n >= ticketEventCount, 300_000, 1_000);
   // The facts rows follow the events table within the same batch; give the last batch a moment.
+  // A ticket's version counts its dispatches too.
   await eventually(
     async () => {
       const rs = await pipeline.ch.query({
-        query:
-          'SELECT (SELECT sum(version) FROM ticket_facts FINAL) AS f, (SELECT count() FROM ticket_events) AS e',
+        query: `SELECT (SELECT sum(version) FROM ticket_facts FINAL) AS f,
+                       (SELECT uniqExactIf(event_id, type = 'ticket.field_dispatched') FROM ticket_events) AS d`,
         format: 'JSONEachRow',
       });
-      const [r] = await rs.json<{ f: string; e: string }>();
-      return Number(r!.f) >= ticketEventCount;
+      const [r] = await rs.json<{ f: string; d: string }>();
+      return Number(r!.f) - Number(r!.d) >= ticketEventCount;
     },
     (ok) => ok,
     120_000,
@@ -244,7 +246,14 @@ describe('handovers and escalations from the region rollups', () => {
     expect(priorityChanges).toHaveLength(5);
     const priorityPath = requests.find((p) => p.includes('interval=hour&priority='))!;
     const ids = new Set(ticketEvents(story).map((e) => e.eventId));
-    const total = (b: unknown) => (b as { totals: { handovers: number; pickedUp: number } }).totals;
+    // The handover totals without the oldest pending age, which grows with the live API's clock:
+    // with it, a part that changes no handover would look like one that does.
+    const total = (b: unknown) => {
+      const { pendingOldestAgeSeconds: _age, ...counts } = (
+        b as { totals: { handovers: number; pickedUp: number; pendingOldestAgeSeconds: number | null } }
+      ).totals;
+      return counts;
+    };
     const path = requests[0]!;
     // No grace for markers: each pass sees only the markers of the part just sent (emitAndWait
     // waited for its rows), so the first part's markers cannot widen the second pass.
