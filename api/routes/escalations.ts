@@ -89,7 +89,7 @@ export const escalationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
       schema: {
         summary: 'Escalation rate per period',
         description:
-          'Per period of `interval` in the time zone `tz`: tickets first resolved in it, the escalation rate = those escalated at least once (a move to a higher tier, or an explicit functional or management escalation) / those resolved, the reopen and resolved-by-first-team rates, and the escalations of those tickets by kind. Periods start at local boundaries; a range that does not start on one gets a shorter first period. Region and team are the owner at resolution.',
+          'Per period of `interval` in the time zone `tz`: tickets first resolved in it, the escalation rate = those escalated at least once (a move to a higher tier, or an explicit functional or management escalation) / those resolved, the reopen and resolved-by-first-team rates, and the escalations of those tickets by kind. Periods start at local boundaries; a range that does not start on one gets a shorter first period. Region and team are the owner at resolution; priority is the current one.',
         querystring: querySchema,
         response: { 200: responseSchema },
       },
@@ -104,12 +104,10 @@ export const escalationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
         priority: q.priority ?? '',
         edges: q.edges.map((e) => toClickHouseTime(e)),
       };
-      // The rollup has tenant, region, team and customer but no priority, and whole UTC hours (a
-      // zone 30 min off UTC is read live).
-      const rollup =
-        q.priority === undefined && zoneKeepsWholeHours(q.edges.slice(1, -1))
-          ? rollupParams(await rollups.watermarks(), q)
-          : null;
+      // The rollup has whole UTC hours (a zone 30 min off UTC is read live).
+      const rollup = zoneKeepsWholeHours(q.edges.slice(1, -1))
+        ? rollupParams(await rollups.watermarks(), q)
+        : null;
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const rows = rollup
         ? await queryRows(ch, 'escalations-by-period-rollup', { ...params, ...rollup }, rowSchema)

@@ -2,7 +2,7 @@
 -- resolved before each tenant's watermark from escalations_hourly, at or after it from
 -- ticket_facts_recent. Every edge of {edges} is a whole hour, so an hour falls in one bucket.
 -- {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Filters: tenant, region,
--- team (the owner at resolution), customer; empty means all.
+-- team (the owner at resolution), customer, priority (the ticket's current one); empty means all.
 WITH
     {edges:Array(DateTime64(3, 'UTC'))} AS edges,
     {wm_tenants:Array(String)} AS wm_tenants,
@@ -23,6 +23,7 @@ WITH
           AND ({region:String} = '' OR region = {region:String})
           AND ({team:String} = '' OR team = {team:String})
           AND ({customer:String} = '' OR customer = {customer:String})
+          AND ({priority:String} = '' OR priority = {priority:String})
           AND hour >= edges[1]
           AND hour < edges[length(edges)]
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
@@ -45,6 +46,7 @@ WITH
           AND ({region:String} = '' OR resolved_region = {region:String})
           AND ({team:String} = '' OR resolved_team = {team:String})
           AND ({customer:String} = '' OR customer = {customer:String})
+          AND ({priority:String} = '' OR priority = {priority:String})
     )
 SELECT
     toInt64(arrayCount(e -> e <= at, edges)) - 1 AS bucket,

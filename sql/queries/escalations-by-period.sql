@@ -4,8 +4,8 @@
 -- followed). A closure of an open ticket counts as a resolution, a cancellation does not. Rates:
 -- escalated at least once / resolved, reopened after the resolution / resolved, resolved with no
 -- handover before it / resolved; plus those tickets' escalations by kind. {region} / {team} are the
--- owner at resolution. bucket is 0-based; buckets without resolutions have no row. Empty filters
--- mean all.
+-- owner at resolution, {priority} the ticket's current one. bucket is 0-based; buckets without
+-- resolutions have no row. Empty filters mean all.
 WITH
     {edges:Array(DateTime64(3, 'UTC'))} AS edges,
     resolved AS

@@ -1,11 +1,13 @@
 -- Recomputes escalations_hourly for one tenant, with escalations-by-period.sql's definitions: per
--- region and team owning the ticket at its first resolution, customer and hour of that resolution.
--- Every closed hour before {to} is computed, not only [{from}, {to}): a later event changes the hour
--- of an earlier resolution (a reopen after it, an escalation after a reopen), however long before,
--- and the tenant's rows are read in full anyway (the sort key has no resolution time). Only rows
--- (region, team, customer and hour) that differ from what is stored are written, and a stored row
--- whose key no longer has a resolution gets an explicit 0 row, so a missing row always means 0.
-INSERT INTO escalations_hourly (tenant, region, team, customer, hour, resolved, escalated_tickets,
+-- region and team owning the ticket at its first resolution, customer, priority (the ticket's
+-- current one, as the live query filters it) and hour of that resolution. Every closed hour before
+-- {to} is computed, not only [{from}, {to}): a later event changes the hour of an earlier
+-- resolution (a reopen after it, an escalation after a reopen) or its priority (a priority change),
+-- however long before, and the tenant's rows are read in full anyway (the sort key has no
+-- resolution time). Only rows (region, team, customer, priority and hour) that differ from what is
+-- stored are written, and a stored row whose key no longer has a resolution gets an explicit 0 row,
+-- so a missing row always means 0.
+INSERT INTO escalations_hourly (tenant, region, team, customer, priority, hour, resolved, escalated_tickets,
     reopened_tickets, first_team_tickets, tier_escalations, functional_escalations, management_escalations,
     version)
 WITH
@@ -16,6 +18,7 @@ WITH
             toString(resolved_region) AS region,
             toString(resolved_team) AS team,
             toString(customer) AS customer,
+            toString(priority) AS priority,
             toDateTime(toStartOfHour(assumeNotNull(resolved_at)), 'UTC') AS hour,
             toUInt64(count()) AS n_resolved,
             toUInt64(countIf(escalated = 1)) AS n_escalated,
@@ -28,7 +31,7 @@ WITH
         WHERE tenant = {tenant:String}
           AND resolved_at IS NOT NULL
           AND resolved_at < to_ts
-        GROUP BY region, team, customer, hour
+        GROUP BY region, team, customer, priority, hour
     ),
     stored AS
     (
@@ -36,6 +39,7 @@ WITH
             toString(region) AS region,
             toString(team) AS team,
             toString(customer) AS customer,
+            toString(priority) AS priority,
             hour,
             resolved AS n_resolved,
             escalated_tickets AS n_escalated,
@@ -47,15 +51,16 @@ WITH
         FROM escalations_hourly FINAL
         WHERE tenant = {tenant:String} AND hour < toDateTime(to_ts)
     )
-SELECT {tenant:String}, f.region, f.team, f.customer, f.hour, f.n_resolved, f.n_escalated, f.n_reopened,
-    f.n_first_team, f.n_tier, f.n_functional, f.n_management, {version:UInt64}
+SELECT {tenant:String}, f.region, f.team, f.customer, f.priority, f.hour, f.n_resolved, f.n_escalated,
+    f.n_reopened, f.n_first_team, f.n_tier, f.n_functional, f.n_management, {version:UInt64}
 FROM fresh AS f
 LEFT JOIN stored AS s
-    ON s.region = f.region AND s.team = f.team AND s.customer = f.customer AND s.hour = f.hour
+    ON s.region = f.region AND s.team = f.team AND s.customer = f.customer AND s.priority = f.priority
+   AND s.hour = f.hour
 WHERE (f.n_resolved, f.n_escalated, f.n_reopened, f.n_first_team, f.n_tier, f.n_functional, f.n_management)
    != (s.n_resolved, s.n_escalated, s.n_reopened, s.n_first_team, s.n_tier, s.n_functional, s.n_management)
 UNION ALL
-SELECT {tenant:String}, region, team, customer, hour, 0, 0, 0, 0, 0, 0, 0, {version:UInt64}
+SELECT {tenant:String}, region, team, customer, priority, hour, 0, 0, 0, 0, 0, 0, 0, {version:UInt64}
 FROM stored
 WHERE n_resolved != 0
-  AND (region, team, customer, hour) NOT IN (SELECT region, team, customer, hour FROM fresh)
+  AND (region, team, customer, priority, hour) NOT IN (SELECT region, team, customer, priority, hour FROM fresh)
