@@ -338,7 +338,7 @@ async function main() {
           connections: 20,
           seconds,
           headers: { authorization: `Bearer ${key}` },
-          running: () => enginesRunningQueries(env.ch),
+          running: () => enginesRunningQueries(env.ch, env.config.CLICKHOUSE_DATABASE),
         });
         return { latency, usage: await process.stop() };
       } finally {

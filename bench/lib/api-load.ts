@@ -49,12 +49,15 @@ export async function startApiProcess(
 }
 
 /**
- * Queries the engine is running besides the one asking (`system.processes` is server-wide): how a
- * load can tell that the requests it dropped are done.
+ * Queries the engine is running on `database` besides the one asking (`system.processes` is
+ * server-wide; other databases' work is not the load's): how a load can tell that the requests it
+ * dropped are done.
  */
-export async function enginesRunningQueries(ch: ClickHouseClient): Promise<number> {
+export async function enginesRunningQueries(ch: ClickHouseClient, database: string): Promise<number> {
   const rs = await ch.query({
-    query: 'SELECT count() AS n FROM system.processes WHERE query_id != queryID()',
+    query: `SELECT count() AS n FROM system.processes
+            WHERE query_id != queryID() AND current_database = {database:String}`,
+    query_params: { database },
     format: 'JSONEachRow',
   });
   return Number((await rs.json<{ n: string | number }>())[0]?.n ?? 0);
