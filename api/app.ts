@@ -17,6 +17,7 @@ import type { ClickHouseClient } from '../core/clickhouse.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { createPipelineMetrics } from '../core/metrics.js';
+import { cancellableClient, registerRequestCancellation } from './request-cancellation.js';
 import { registerResponseCache } from './response-cache.js';
 import { type RollupReader, rollupReader } from './rollups.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -94,6 +95,13 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
         })),
       });
     }
+    // The caller left and its queries were cancelled (request-cancellation.ts): nobody to answer.
+    if (req.clientGone?.aborted) {
+      req.log.debug({ url: req.url }, 'the caller closed the connection: its queries were cancelled');
+      return reply
+        .status(499)
+        .send({ error: 'client_closed_request', message: 'the caller closed the connection' });
+    }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.status(status).send({
@@ -102,6 +110,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     });
   });
 
+  registerRequestCancellation(app);
   // Before any route: keys, scopes, tenant/region restriction, rate limit, headers, CORS.
   await registerSecurity(app, deps.config, deps.logger);
 
@@ -130,7 +139,8 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     enabled: deps.config.API_READ_ROLLUPS,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  for (const plugin of routePlugins)
-    await app.register(plugin, { config: deps.config, ch: deps.ch, rollups });
+  // The rollup reader's watermarks are shared by every request: read with the plain client.
+  const ch = cancellableClient(deps.ch);
+  for (const plugin of routePlugins) await app.register(plugin, { config: deps.config, ch, rollups });
   return app;
 }
