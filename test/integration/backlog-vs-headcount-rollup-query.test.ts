@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rollupReader } from '../../api/rollups.js';
+import { backlogOutpacingRuleSchema } from '../../core/alert-rules.js';
 import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { sqlDir } from '../../core/paths.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { splitStatements } from '../../sql/migrate.js';
+import { observe } from '../../transforms/alerts/conditions.js';
 import { lifecycleDatabase } from '../helpers/lifecycle-database.js';
 
 // backlog_region_hourly's change offsets (sql/queries/backlog-region-hourly-materialise.sql,
@@ -362,6 +365,50 @@ describe('backlog_region_hourly change offsets', () => {
       ['EMEA', 3],
     ]);
     expect((await rollup(m(18, '04:50:00.001'), 7, m(17))).map((r) => r.region)).toEqual(['APAC', 'EMEA']);
+  });
+
+  it('the alert evaluator reads the rollup at its instant, with the live observations', async () => {
+    await ch.insert({
+      table: tables.rollupWatermark,
+      format: 'JSONEachRow',
+      values: [
+        { tenant: 'tv', materialised_until: hourOf(m(17, '06:00:00')), dirty_since: t(m(17)), version: 1 },
+      ],
+    });
+    const read: string[] = [];
+    const spied = new Proxy(ch, {
+      get(target, prop, receiver) {
+        if (prop === 'query')
+          return (args: Parameters<ClickHouseClient['query']>[0]) => {
+            read.push(args.query);
+            return target.query(args);
+          };
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const reader = rollupReader(ch, { enabled: true, cacheMs: 0 });
+    const rules = [
+      { windowDays: 7, gapPp: 0 },
+      { windowDays: 28, gapPp: 10, region: 'EMEA', tenant: 'tv' },
+    ].map((params, i) =>
+      backlogOutpacingRuleSchema.parse({ id: `b${i}`, kind: 'backlog_outpacing_headcount', params }),
+    );
+    for (const rule of rules)
+      for (const now of [m(17, '10:30:00.000'), m(17, '10:17:03.251'), m(17, '11:59:59.999')]) {
+        read.length = 0;
+        const fast = await observe(spied, rule, Date.parse(now), reader);
+        expect(
+          read.some((q) => q.includes('backlog_region_hourly')),
+          now,
+        ).toBe(true);
+        expect(fast.length, now).toBeGreaterThan(0);
+        expect(fast, now).toEqual(await observe(ch, rule, Date.parse(now)));
+      }
+    // A watermark more than 6 hours behind the evaluation: live.
+    read.length = 0;
+    await observe(spied, rules[0]!, Date.parse(m(17, '12:00:00.001')), reader);
+    expect(read.some((q) => q.includes('backlog_region_hourly'))).toBe(false);
+    await ch.command({ query: `TRUNCATE TABLE ${tables.rollupWatermark}` });
   });
 
   it('a late event that moves an instant within an hour rewrites the hour', async () => {
