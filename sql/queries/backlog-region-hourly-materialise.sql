@@ -1,8 +1,9 @@
 -- Recomputes backlog_region_hourly for one tenant and the closed hours [from, to), per region, from
 -- ticket_lifecycle FINAL, with backlog.sql's definitions: the backlog at each hour's end and the
 -- hour's inflow (created + reopened) and outflow (resolved, closed or cancelled while open). Every
--- region that has a period overlapping the range, or a non-zero row already stored in it, gets a
--- row for every hour (0 included), so a region whose backlog dropped to 0 is overwritten too.
+-- region that has a period overlapping the range, or a non-zero row (a figure or an offset) already
+-- stored in it, gets a row for every hour (0 included), so a region whose backlog dropped to 0, or
+-- whose only changes in an hour moved out of it, is overwritten too.
 -- Inflow counts the periods opened as 'created' or 'reopened', outflow those closed otherwise than
 -- by 'transfer' (a move to another region, team, priority or customer closes a period and opens
 -- the next one, both 'transfer': neither inflow nor outflow). The backlog, though, changes with
