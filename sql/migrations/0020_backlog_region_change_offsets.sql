@@ -8,6 +8,13 @@ ALTER TABLE backlog_region_hourly
     ADD COLUMN IF NOT EXISTS opened_offsets_ms Array(UInt32) AFTER outflow,
     ADD COLUMN IF NOT EXISTS closed_offsets_ms Array(UInt32) AFTER opened_offsets_ms;
 
+-- backlog_hourly gets the same columns, always empty (its slices are read on whole hours only, where
+-- the offsets count nothing), so that one read query serves both rollups, as 0018 did the other way
+-- round (backlog-vs-headcount-rollup.sql's {source}).
+ALTER TABLE backlog_hourly
+    ADD COLUMN IF NOT EXISTS opened_offsets_ms Array(UInt32) AFTER outflow,
+    ADD COLUMN IF NOT EXISTS closed_offsets_ms Array(UInt32) AFTER opened_offsets_ms;
+
 -- The rows stored so far have neither. Unlike the flow rollups refilled by 0015-0017, a row's
 -- backlog is a running total over every earlier hour, written by the materialiser for the ranges
 -- it ran (under the watermark): every stored row is written again here with the same backlog,

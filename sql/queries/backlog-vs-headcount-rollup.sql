@@ -10,8 +10,13 @@
 -- So `at` may be any instant (W is a whole hour: an hour is either wholly before it or not). A
 -- region is listed when a period of it was open during the window [start, end), as live:
 -- B(start) > 0, or a period opened or closed in [start, end) (an offset in that span of an hour
--- before W, or a change of the edge), or a backlog > 0 at an hour end inside the window. No team
--- filter.
+-- before W, inflow or outflow of an hour wholly inside it, or a change of the edge), or a backlog
+-- > 0 at an hour end inside the window.
+-- {source} is backlog_region_hourly (every slice summed; {team} empty) or, for a team, the
+-- per-slice backlog_hourly under its own watermarks, whose offsets are always empty: then both ends
+-- must be whole hours or at/after W (api/rollups.ts, backlogParams), and a region whose only team
+-- period before W moved in and out within one hour is not listed (live lists it), as in
+-- backlog-region-rollup.sql. Headcount as live, {team} included.
 WITH
     {at:DateTime64(3, 'UTC')} AS end_ts,
     end_ts - toIntervalDay({window_days:UInt16}) AS start_ts,
@@ -27,6 +32,8 @@ WITH
             toDateTime64(hour, 3, 'UTC') AS hour_start,
             hour_start + toIntervalHour(1) AS hour_end,
             backlog,
+            inflow,
+            outflow,
             -- The row's periods opened / closed in the window's part of the hour, and before x.
             greatest(toInt64(dateDiff('millisecond', hour_start, start_ts)), 0) AS lo,
             least(toInt64(dateDiff('millisecond', hour_start, end_ts)), 3600000) AS hi,
@@ -39,9 +46,10 @@ WITH
             toDateTime64(
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm
-        FROM backlog_region_hourly FINAL
+        FROM {source:Identifier} FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR region = {region:String})
+          AND ({team:String} = '' OR team = {team:String})
           AND hour_start < end_ts
           AND hour_end <= wm
           AND (hour_end >= start_hour OR hour_end = wm)
@@ -57,9 +65,10 @@ WITH
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm
         FROM ticket_lifecycle_recent FINAL
-        ARRAY JOIN iv_region, iv_opened_at, iv_closed_at
+        ARRAY JOIN iv_region, iv_team, iv_opened_at, iv_closed_at
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR iv_region = {region:String})
+          AND ({team:String} = '' OR iv_team = {team:String})
           AND iv_opened_at < end_ts
           AND (iv_opened_at >= wm OR (iv_closed_at IS NOT NULL AND iv_closed_at >= wm AND iv_closed_at < end_ts))
     ),
@@ -74,7 +83,8 @@ WITH
             toInt64(if(hour_end = wm, backlog, 0)) AS base,
             toInt64(0) AS change_before_start,
             toInt64(0) AS change_before_end,
-            toUInt8(changed_in_window OR (hour_end > start_ts AND hour_end <= end_ts AND backlog != 0)) AS in_window
+            toUInt8(changed_in_window OR (hour_end > start_ts AND hour_end <= end_ts
+                AND (backlog != 0 OR (hour_start >= start_ts AND (inflow != 0 OR outflow != 0))))) AS in_window
         FROM hourly
         UNION ALL
         SELECT tenant, region, wm, toInt64(0), toInt64(0), toInt64(0),
@@ -112,9 +122,10 @@ WITH
             sumIf(m_fte, m_from < start_ts AND (m_to IS NULL OR m_to >= start_ts)) AS h_start,
             sumIf(m_fte, m_to IS NULL OR m_to >= end_ts) AS h_end
         FROM agent_membership FINAL
-        ARRAY JOIN m_region, m_fte, m_from, m_to
+        ARRAY JOIN m_region, m_team, m_fte, m_from, m_to
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR m_region = {region:String})
+          AND ({team:String} = '' OR m_team = {team:String})
           AND m_from < end_ts
           AND (m_to IS NULL OR m_to >= start_ts)
         GROUP BY region

@@ -223,6 +223,11 @@ const sliced = [
     priority: 'medium',
   }),
   backlog({ from: iso(W - 6 * HOUR), to: iso(W + 3 * HOUR), tenant: 'hand', team: 'APAC-L1' }),
+  // A team's backlog against its headcount, `at` on a whole hour (the window's start is too).
+  vsHeadcount({ at: iso(TO), team: 'apac-l1' }),
+  vsHeadcount({ at: iso(W - 5 * HOUR), team: 'apac-l1', window: 28, region: 'APAC' }),
+  vsHeadcount({ at: iso(W + 3 * HOUR), tenant: 'hand', team: 'APAC-L1' }),
+  vsHeadcount({ at: iso(TO + 7 * DAY), team: 'apac-l1' }),
 ];
 
 async function sameAnswers(paths: string[], source: 'rollup' | 'live'): Promise<void> {
@@ -399,8 +404,8 @@ describe('backlog routes from the rollups', () => {
         // a slice, by the same rules
         backlog({ from: iso(FROM + 90_000), to: iso(TO), team: 'apac-l1' }),
         backlog({ from: iso(FROM), to: iso(W - 2 * HOUR + MINUTE), customer: 'globex', interval: 'day' }),
-        // a filter the rollup has no dimension for
-        vsHeadcount({ at: iso(TO), team: 'APAC-L1' }),
+        // a team (backlog_hourly's hours cannot be split) with the window's start inside an hour
+        vsHeadcount({ at: iso(TO - 3 * HOUR + 17 * MINUTE), team: 'apac-l1' }),
       ],
       'live',
     );

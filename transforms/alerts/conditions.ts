@@ -10,6 +10,7 @@ import type {
 } from '../../core/alert-rules.js';
 import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
+import { tables } from '../../core/tables.js';
 import type { Observation } from './lifecycle.js';
 
 // Each rule kind: which read query it runs (the same sql/queries files as the API and dashboards,
@@ -283,7 +284,12 @@ export async function observe(
           ? rollupParamsAnyInstant(await rollups.watermarks(), { from, to: new Date(now), tenant }, { now })
           : null;
         const got = wm
-          ? await rows(ch, 'backlog-vs-headcount-rollup', { ...params, ...wm }, backlogRowSchema)
+          ? await rows(
+              ch,
+              'backlog-vs-headcount-rollup',
+              { ...params, ...wm, team: '', source: tables.backlogRegionHourly },
+              backlogRowSchema,
+            )
           : await rows(ch, 'backlog-vs-headcount', { ...params, team: '' }, backlogRowSchema);
         out.push(...got.map((r) => decideBacklog(rule, tenant, r)));
       }
