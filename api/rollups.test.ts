@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backlogParams, type RollupWatermarks, rollupParams, zoneOffsetInWholeHours } from './rollups.js';
+import {
+  backlogParams,
+  type RollupWatermarks,
+  rollupParams,
+  rollupParamsAnyInstant,
+  zoneOffsetInWholeHours,
+} from './rollups.js';
 
 const d = (iso: string) => new Date(iso);
 const ms = (iso: string) => Date.parse(iso);
@@ -49,6 +55,40 @@ describe('backlogParams', () => {
     // The region rollups do not depend on the backlog's.
     expect(rollupParams(wm({}), week)).not.toBeNull();
     expect(backlogParams(null, week)).toBeNull();
+  });
+});
+
+describe('rollupParamsAnyInstant', () => {
+  const wm = (until: Record<string, string>, unmaterialised: string[] = []): RollupWatermarks => ({
+    until: new Map(Object.entries(until).map(([t, iso]) => [t, ms(iso)])),
+    unmaterialised: new Set(unmaterialised),
+    backlogUntil: new Map(),
+    backlogUnmaterialised: new Set(),
+    readAt: ms('2026-06-10T12:20:00Z'),
+  });
+  const current = { a: '2026-06-10T12:00:00Z', b: '2026-06-10T11:00:00Z' };
+  // The default `at` (now) and its window: neither end on an hour, the end before no watermark.
+  const midHour = { from: d('2026-06-03T12:17:03.250Z'), to: d('2026-06-10T12:17:03.250Z') };
+  const beforeW = { from: d('2026-06-01T00:00:00.001Z'), to: d('2026-06-08T00:59:59.999Z') };
+
+  it('takes any instant where rollupParams takes whole hours only, with the same watermarks', () => {
+    expect(rollupParams(wm(current), midHour)).toBeNull();
+    expect(rollupParams(wm(current), beforeW)).toBeNull();
+    const got = rollupParamsAnyInstant(wm(current), beforeW);
+    expect(got).toEqual({ wm_tenants: ['a', 'b'], wm_until: ['2026-06-10 12:00:00', '2026-06-10 11:00:00'] });
+    expect(rollupParamsAnyInstant(wm(current), midHour)).toEqual(got);
+    const whole = { from: d('2026-06-01T00:00:00Z'), to: d('2026-06-08T00:00:00Z') };
+    expect(rollupParamsAnyInstant(wm(current), whole)).toEqual(rollupParams(wm(current), whole));
+  });
+
+  it('keeps rollupParams’ other rules: materialised, in scope, not stale', () => {
+    expect(rollupParamsAnyInstant(null, midHour)).toBeNull();
+    expect(rollupParamsAnyInstant(wm({}), midHour)).toBeNull();
+    expect(rollupParamsAnyInstant(wm(current, ['c']), midHour)).toBeNull();
+    expect(rollupParamsAnyInstant(wm(current, ['c']), { ...midHour, tenant: 'a' })).not.toBeNull();
+    expect(rollupParamsAnyInstant(wm(current), { ...midHour, tenant: 'c' })).toBeNull();
+    expect(rollupParamsAnyInstant(wm({ ...current, b: '2026-06-10T06:00:00Z' }), midHour)).toBeNull();
+    expect(rollupParamsAnyInstant(wm(current), midHour, { now: ms('2026-06-10T17:30:00Z') })).toBeNull();
   });
 });
 

@@ -11,7 +11,9 @@ import { tables } from '../core/tables.js';
 // - they have been materialised at all, and lately (a watermark older than `maxLagMs` means the
 //   rollup job has stopped: its edge could reach past what the recent copies still hold);
 // - the range starts on a whole hour (a rollup row cannot be split), and ends on one or at/after
-//   every watermark (where the edge is computed per event).
+//   every watermark (where the edge is computed per event). A query that splits an hour at any
+//   instant (backlog-vs-headcount-rollup.sql, from the instants kept per hour) takes any range
+//   (rollupParamsAnyInstant).
 // Anything else is answered live, which is exact but scans. The per-slice backlog rollup
 // (backlog_hourly, sql/migrations/0008_backlog_hourly.sql) has a watermark of its own per tenant
 // and answers by the same rules (backlogParams).
@@ -131,6 +133,21 @@ export function rollupParams(
   return p ? { wm_tenants: p.tenants, wm_until: p.until } : null;
 }
 
+/**
+ * rollupParams for a query that answers at any instant, whole hour or not (one that reads the
+ * instants of the changes within each hour: backlog-vs-headcount-rollup.sql): only whether the
+ * rollups are usable at all (materialised, not stale) decides.
+ */
+export function rollupParamsAnyInstant(
+  wm: RollupWatermarks | null,
+  range: Range,
+  opts: ParamOptions = {},
+): RollupParams | null {
+  const p =
+    wm && watermarkParams(wm.until, wm.unmaterialised, wm.readAt, range, { ...opts, anyInstant: true });
+  return p ? { wm_tenants: p.tenants, wm_until: p.until } : null;
+}
+
 /** backlog_hourly's watermark parameters when [from, to) can be answered from it, else null. */
 export function backlogParams(
   wm: RollupWatermarks | null,
@@ -146,7 +163,7 @@ function watermarkParams(
   unmaterialised: Set<string>,
   readAt: number,
   range: Range,
-  opts: ParamOptions,
+  opts: ParamOptions & { anyInstant?: boolean },
 ): { tenants: string[]; until: string[] } | null {
   if (until.size === 0) return null;
   const now = opts.now ?? readAt;
@@ -157,9 +174,11 @@ function watermarkParams(
   // A tenant stored since the last pass may hold old history that no recent copy has.
   if (range.tenant === undefined && unmaterialised.size > 0) return null;
   if ([...until.values()].some((t) => now - t > maxLagMs)) return null;
-  if (range.from.getTime() % HOUR !== 0) return null;
-  const latest = Math.max(...known, 0);
-  if (range.to.getTime() % HOUR !== 0 && range.to.getTime() < latest) return null;
+  if (!opts.anyInstant) {
+    if (range.from.getTime() % HOUR !== 0) return null;
+    const latest = Math.max(...known, 0);
+    if (range.to.getTime() % HOUR !== 0 && range.to.getTime() < latest) return null;
+  }
   return {
     tenants: [...until.keys()],
     until: [...until.values()].map((t) => toClickHouseTime(t).slice(0, 19)),

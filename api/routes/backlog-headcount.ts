@@ -2,8 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
+import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams } from '../rollups.js';
+import { backlogParams, rollupParamsAnyInstant } from '../rollups.js';
 import { dimension, instant, queryRows, scopeFields } from './shared.js';
 
 const querySchema = z.object({
@@ -58,7 +59,7 @@ export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (a
       schema: {
         summary: 'Backlog growth against headcount growth per region',
         description:
-          'Per region over the window of 7 or 28 days ending at `at`: backlog B and headcount H (FTE of active roster members) at the start and the end, the growth of each, the load B / H, and the gap = backlog growth - headcount growth in percentage points. A positive gap means the backlog outpaces the people working it. B and H at an instant are the state once every event before it happened.',
+          'Per region over the window of 7 or 28 days ending at `at`: backlog B and headcount H (FTE of active roster members) at the start and the end, the growth of each, the load B / H, and the gap = backlog growth - headcount growth in percentage points. A positive gap means the backlog outpaces the people working it. B and H at an instant are the state once every event before it happened. Without `team` for any `at`, with `team` for `at` on a whole hour, the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: querySchema,
         response: { 200: responseSchema },
       },
@@ -68,22 +69,29 @@ export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (a
       const at = q.at ?? new Date();
       const windowDays = Number(q.window);
       const start = new Date(at.getTime() - windowDays * 86_400_000);
-      // The region rollup has no team; B(start) and B(end) come from it when both are whole hours
-      // or at/after the watermark (the window's days keep `start` on the hour when `at` is).
+      // B(start) and B(end) from the region rollup at any instant (it keeps the instants of each
+      // hour's changes) whenever it is usable at all, the default `at` (now) included; with a team
+      // from the per-slice backlog_hourly under its own watermarks, whose hours cannot be split:
+      // both ends on whole hours or at/after the watermark.
+      const range = { from: start, to: at, tenant: q.tenant };
+      const wm = await rollups.watermarks();
+      const teamWm = q.team === undefined ? null : backlogParams(wm, range);
       const watermarks =
         q.team === undefined
-          ? rollupParams(await rollups.watermarks(), { from: start, to: at, tenant: q.tenant })
-          : null;
+          ? rollupParamsAnyInstant(wm, range)
+          : teamWm && { wm_tenants: teamWm.bwm_tenants, wm_until: teamWm.bwm_until };
       reply.header('x-baton-source', watermarks ? 'rollup' : 'live');
       const params = {
         tenant: q.tenant ?? '',
         region: q.region ?? '',
+        team: q.team ?? '',
         at: toClickHouseTime(at),
         window_days: windowDays,
       };
+      const source = q.team === undefined ? tables.backlogRegionHourly : tables.backlogHourly;
       const rows = watermarks
-        ? await queryRows(ch, 'backlog-vs-headcount-rollup', { ...params, ...watermarks }, rowSchema)
-        : await queryRows(ch, 'backlog-vs-headcount', { ...params, team: q.team ?? '' }, rowSchema);
+        ? await queryRows(ch, 'backlog-vs-headcount-rollup', { ...params, ...watermarks, source }, rowSchema)
+        : await queryRows(ch, 'backlog-vs-headcount', params, rowSchema);
       return {
         windowStart: start.toISOString(),
         windowEnd: at.toISOString(),

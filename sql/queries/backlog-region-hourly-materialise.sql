@@ -1,9 +1,19 @@
 -- Recomputes backlog_region_hourly for one tenant and the closed hours [from, to), per region, from
 -- ticket_lifecycle FINAL, with backlog.sql's definitions: the backlog at each hour's end and the
 -- hour's inflow (created + reopened) and outflow (resolved, closed or cancelled while open). Every
--- region that has a period overlapping the range, or a non-zero row already stored in it, gets a
--- row for every hour (0 included), so a region whose backlog dropped to 0 is overwritten too.
-INSERT INTO backlog_region_hourly (tenant, region, hour, backlog, inflow, outflow, version)
+-- region that has a period overlapping the range, or a non-zero row (a figure or an offset) already
+-- stored in it, gets a row for every hour (0 included), so a region whose backlog dropped to 0, or
+-- whose only changes in an hour moved out of it, is overwritten too.
+-- Inflow counts the periods opened as 'created' or 'reopened', outflow those closed otherwise than
+-- by 'transfer' (a move to another region, team, priority or customer closes a period and opens
+-- the next one, both 'transfer': neither inflow nor outflow). The backlog, though, changes with
+-- every open and close, transfers included; so that the backlog at any instant inside an hour can
+-- be told (backlog-vs-headcount-rollup.sql), opened_offsets_ms / closed_offsets_ms keep the instant
+-- of every period opened / closed in the hour, transfers included, in milliseconds since the hour's
+-- start (the periods' precision), sorted: their lengths are inflow + transfer opens and outflow +
+-- transfer closes, and backlog = previous hour's backlog + length(opened) - length(closed).
+INSERT INTO backlog_region_hourly (tenant, region, hour, backlog, inflow, outflow, opened_offsets_ms,
+    closed_offsets_ms, version)
 WITH
     toDateTime64({from:DateTime('UTC')}, 3, 'UTC') AS from_ts,
     toDateTime64({to:DateTime('UTC')}, 3, 'UTC') AS to_ts,
@@ -38,7 +48,9 @@ WITH
             if(at < from_ts, toInt64(-1), intDiv(dateDiff('millisecond', from_ts, at), step_ms)) AS bucket,
             sum(delta) AS net,
             sum(is_inflow) AS inflow,
-            sum(is_outflow) AS outflow
+            sum(is_outflow) AS outflow,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), delta = 1 AND at >= from_ts)) AS opened_offsets,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), delta = -1 AND at >= from_ts)) AS closed_offsets
         FROM changes
         GROUP BY region, bucket
     ),
@@ -51,7 +63,7 @@ WITH
         SELECT DISTINCT toString(region)
         FROM backlog_region_hourly FINAL
         WHERE tenant = {tenant:String} AND hour >= from_ts AND hour < to_ts
-          AND (backlog != 0 OR inflow != 0 OR outflow != 0)
+          AND (backlog != 0 OR inflow != 0 OR outflow != 0 OR notEmpty(opened_offsets_ms) OR notEmpty(closed_offsets_ms))
     ),
     grid AS
     (
@@ -65,6 +77,8 @@ WITH
             g.bucket AS bucket,
             p.inflow AS inflow,
             p.outflow AS outflow,
+            p.opened_offsets AS opened_offsets,
+            p.closed_offsets AS closed_offsets,
             sum(p.net) OVER (PARTITION BY g.region ORDER BY g.bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS backlog
         FROM grid AS g
         LEFT JOIN per_bucket AS p ON p.region = g.region AND p.bucket = g.bucket
@@ -76,6 +90,8 @@ SELECT
     toInt64(backlog),
     toUInt64(inflow),
     toUInt64(outflow),
+    opened_offsets,
+    closed_offsets,
     {version:UInt64}
 FROM series
 WHERE bucket >= 0

@@ -1,32 +1,58 @@
 -- backlog-vs-headcount.sql's answer with B(start) and B(end) read from the region rollup plus the
 -- open edge instead of the periods (headcount as there: agent_membership is small). Per tenant,
--- with W its watermark ({wm_tenants} / {wm_until}; never materialised = 0), B at an instant x is
--- the rollup's backlog of the hour ending at x when x <= W, else the rollup's backlog at W (its
--- hour W - 1h, 0 if none) plus the changes of the periods opened or closed in [W, x), read from
--- ticket_lifecycle_recent (see backlog-region-rollup.sql). Both ends must be whole hours or at/after
--- W. A region is listed when a period of it was open during the window, as there: B(start) > 0 or
--- a non-zero figure in an hour or a change of the edge within the window. No team filter.
+-- with W its watermark ({wm_tenants} / {wm_until}; never materialised = 0), B at an instant x
+-- (open at x: opened before x, not closed before x, as live) is:
+-- - x < W: the rollup's backlog at the start h of x's hour (its row of hour h - 1h, 0 if none) plus
+--   the periods of hour h's row opened before x minus those closed before x (its sorted
+--   opened_offsets_ms / closed_offsets_ms below x - h; nothing when x is a whole hour);
+-- - x >= W: the rollup's backlog at W (its hour W - 1h, 0 if none) plus the changes of the periods
+--   opened or closed in [W, x), read from ticket_lifecycle_recent (see backlog-region-rollup.sql).
+-- So `at` may be any instant (W is a whole hour: an hour is either wholly before it or not). A
+-- region is listed when a period of it was open during the window [start, end), as live:
+-- B(start) > 0, or a period opened or closed in [start, end) (an offset in that span of an hour
+-- before W, inflow or outflow of an hour wholly inside it, or a change of the edge), or a backlog
+-- > 0 at an hour end inside the window.
+-- {source} is backlog_region_hourly (every slice summed; {team} empty) or, for a team, the
+-- per-slice backlog_hourly under its own watermarks, whose offsets are always empty: then both ends
+-- must be whole hours or at/after W (api/rollups.ts, backlogParams), and a region whose only team
+-- period before W moved in and out within one hour is not listed (live lists it), as in
+-- backlog-region-rollup.sql. Headcount as live, {team} included.
 WITH
     {at:DateTime64(3, 'UTC')} AS end_ts,
     end_ts - toIntervalDay({window_days:UInt16}) AS start_ts,
+    toDateTime64(toStartOfHour(start_ts), 3, 'UTC') AS start_hour,
+    toDateTime64(toStartOfHour(end_ts), 3, 'UTC') AS end_hour,
+    toUInt32(dateDiff('millisecond', start_hour, start_ts)) AS start_offset,
+    toUInt32(dateDiff('millisecond', end_hour, end_ts)) AS end_offset,
     hourly AS
     (
         SELECT
             toString(tenant) AS tenant,
             toString(region) AS region,
-            toDateTime64(hour, 3, 'UTC') + toIntervalHour(1) AS hour_end,
+            toDateTime64(hour, 3, 'UTC') AS hour_start,
+            hour_start + toIntervalHour(1) AS hour_end,
             backlog,
             inflow,
             outflow,
+            -- The row's periods opened / closed in the window's part of the hour, and before x.
+            greatest(toInt64(dateDiff('millisecond', hour_start, start_ts)), 0) AS lo,
+            least(toInt64(dateDiff('millisecond', hour_start, end_ts)), 3600000) AS hi,
+            arrayExists(o -> o >= lo AND o < hi, opened_offsets_ms)
+                OR arrayExists(o -> o >= lo AND o < hi, closed_offsets_ms) AS changed_in_window,
+            toInt64(arrayCount(o -> o < start_offset, opened_offsets_ms))
+                - toInt64(arrayCount(o -> o < start_offset, closed_offsets_ms)) AS change_to_start,
+            toInt64(arrayCount(o -> o < end_offset, opened_offsets_ms))
+                - toInt64(arrayCount(o -> o < end_offset, closed_offsets_ms)) AS change_to_end,
             toDateTime64(
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm
-        FROM backlog_region_hourly FINAL
+        FROM {source:Identifier} FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR region = {region:String})
-          AND hour_end <= end_ts
+          AND ({team:String} = '' OR team = {team:String})
+          AND hour_start < end_ts
           AND hour_end <= wm
-          AND (hour_end >= start_ts OR hour_end = wm)
+          AND (hour_end >= start_hour OR hour_end = wm)
     ),
     edge_periods AS
     (
@@ -39,9 +65,10 @@ WITH
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm
         FROM ticket_lifecycle_recent FINAL
-        ARRAY JOIN iv_region, iv_opened_at, iv_closed_at
+        ARRAY JOIN iv_region, iv_team, iv_opened_at, iv_closed_at
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR iv_region = {region:String})
+          AND ({team:String} = '' OR iv_team = {team:String})
           AND iv_opened_at < end_ts
           AND (iv_opened_at >= wm OR (iv_closed_at IS NOT NULL AND iv_closed_at >= wm AND iv_closed_at < end_ts))
     ),
@@ -51,12 +78,13 @@ WITH
             tenant,
             region,
             wm,
-            toInt64(if(hour_end = start_ts, backlog, 0)) AS level_start,
-            toInt64(if(hour_end = end_ts, backlog, 0)) AS level_end,
+            if(hour_end = start_hour, backlog, 0) + if(hour_start = start_hour, change_to_start, 0) AS level_start,
+            if(hour_end = end_hour, backlog, 0) + if(hour_start = end_hour, change_to_end, 0) AS level_end,
             toInt64(if(hour_end = wm, backlog, 0)) AS base,
             toInt64(0) AS change_before_start,
             toInt64(0) AS change_before_end,
-            toUInt8(hour_end > start_ts AND (backlog != 0 OR inflow != 0 OR outflow != 0)) AS in_window
+            toUInt8(changed_in_window OR (hour_end > start_ts AND hour_end <= end_ts
+                AND (backlog != 0 OR (hour_start >= start_ts AND (inflow != 0 OR outflow != 0))))) AS in_window
         FROM hourly
         UNION ALL
         SELECT tenant, region, wm, toInt64(0), toInt64(0), toInt64(0),
@@ -94,9 +122,10 @@ WITH
             sumIf(m_fte, m_from < start_ts AND (m_to IS NULL OR m_to >= start_ts)) AS h_start,
             sumIf(m_fte, m_to IS NULL OR m_to >= end_ts) AS h_end
         FROM agent_membership FINAL
-        ARRAY JOIN m_region, m_fte, m_from, m_to
+        ARRAY JOIN m_region, m_team, m_fte, m_from, m_to
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR m_region = {region:String})
+          AND ({team:String} = '' OR m_team = {team:String})
           AND m_from < end_ts
           AND (m_to IS NULL OR m_to >= start_ts)
         GROUP BY region

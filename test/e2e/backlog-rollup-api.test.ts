@@ -195,7 +195,19 @@ const requests = [
   vsHeadcount({ at: iso(TO - 3 * HOUR), tenant: 'north', region: 'APAC', window: 28 }),
   vsHeadcount({ at: iso(W + 3 * HOUR), tenant: 'hand' }),
   vsHeadcount({ at: iso(W + 7 * DAY + 3 * HOUR), region: 'EMEA' }),
+  // `at` inside an hour, before and after W (the default, now, is such an instant): B at an instant
+  // inside a closed hour from the hour's change offsets.
+  vsHeadcount({ at: iso(TO - 5 * HOUR + 17 * MINUTE) }),
+  vsHeadcount({ at: iso(W - 26 * HOUR + 17 * MINUTE + 3_250), tenant: 'north', region: 'APAC' }),
+  vsHeadcount({ at: iso(TO + 20 * DAY + 17 * MINUTE + 3_250), window: 28 }),
+  vsHeadcount({ at: iso(TO + 21 * DAY - 1), window: 28, tenant: 'north' }),
+  vsHeadcount({ at: iso(W - 3 * HOUR + 1) }),
+  vsHeadcount({ at: iso(W - HOUR - 1), window: 28, region: 'APAC' }),
+  vsHeadcount({ at: iso(W - 2 * HOUR + 30 * MINUTE), tenant: 'hand' }),
+  vsHeadcount({ at: iso(W - 2 * HOUR + 30 * MINUTE + 1), tenant: 'hand' }),
 ];
+// Of those, windows that start inside an hour before W, within the simulated history.
+const midHour = requests.slice(14, 18);
 
 // Answered from backlog_hourly, under its own watermark (the same W).
 const sliced = [
@@ -211,6 +223,11 @@ const sliced = [
     priority: 'medium',
   }),
   backlog({ from: iso(W - 6 * HOUR), to: iso(W + 3 * HOUR), tenant: 'hand', team: 'APAC-L1' }),
+  // A team's backlog against its headcount, `at` on a whole hour (the window's start is too).
+  vsHeadcount({ at: iso(TO), team: 'apac-l1' }),
+  vsHeadcount({ at: iso(W - 5 * HOUR), team: 'apac-l1', window: 28, region: 'APAC' }),
+  vsHeadcount({ at: iso(W + 3 * HOUR), tenant: 'hand', team: 'APAC-L1' }),
+  vsHeadcount({ at: iso(TO + 7 * DAY), team: 'apac-l1' }),
 ];
 
 async function sameAnswers(paths: string[], source: 'rollup' | 'live'): Promise<void> {
@@ -331,6 +348,52 @@ describe('backlog routes from the rollups', () => {
     ]);
   });
 
+  it('backlog-vs-headcount at instants inside hours: the offsets matter', async () => {
+    type Vs = { regions: { region: string; backlogStart: number; backlogEnd: number }[] };
+    const regions = async (path: string) => {
+      const got = await get('rollup', path);
+      expect(got.source, path).toBe('rollup');
+      return (got.body as Vs).regions;
+    };
+    // Each window starting inside an hour: some region's B(start) differs from B at that hour's
+    // start, so the answer (equal to live above) needed the hour's offsets. Over every tenant and
+    // region 17 minutes into an hour it does; another window may start in a quiet part of an hour.
+    const differing: string[] = [];
+    for (const path of midHour) {
+      const at = new URL(path, 'http://x').searchParams;
+      const ms = Date.parse(at.get('at')!);
+      const days = Number(at.get('window') ?? 7);
+      const startHour = Math.floor((ms - days * DAY) / HOUR) * HOUR;
+      at.set('at', iso(startHour + days * DAY));
+      const [exact, onHour] = await Promise.all([
+        regions(path),
+        regions(`/v1/metrics/backlog-vs-headcount?${at.toString()}`),
+      ]);
+      expect(exact.length, path).toBeGreaterThan(0);
+      const before = new Map(onHour.map((r) => [r.region, r.backlogStart]));
+      if (exact.some((r) => r.backlogStart !== before.get(r.region))) differing.push(path);
+    }
+    expect(differing).toContain(requests[14]);
+    expect(differing.length).toBeGreaterThanOrEqual(2);
+    // By hand: H2 moved from EMEA to APAC at W - 1.5 h; at that instant it is still in EMEA (a
+    // period closed at x is open at x, one opened at x not yet: APAC had none open before x, and is
+    // not listed, as live), a millisecond later in APAC.
+    const ends = async (path: string) => (await regions(path)).map((r) => [r.region, r.backlogEnd]);
+    expect(await ends(requests[20]!)).toEqual([['EMEA', 2]]);
+    expect(await ends(requests[21]!)).toEqual([
+      ['APAC', 1],
+      ['EMEA', 1],
+    ]);
+    // The default `at` (each API's own now): from the rollup, and the live answer at the instant it
+    // answered for is the same.
+    const now = await get('rollup', vsHeadcount({ window: 28 }));
+    expect(now.source).toBe('rollup');
+    const windowEnd = (now.body as { windowEnd: string }).windowEnd;
+    expect(Date.parse(windowEnd) % HOUR).not.toBe(0);
+    const live = await get('live', vsHeadcount({ at: windowEnd, window: 28 }));
+    expect(comparable(now.body)).toEqual(comparable(live.body));
+  });
+
   it('requests the rollup cannot answer exactly are answered live', async () => {
     await sameAnswers(
       [
@@ -341,15 +404,11 @@ describe('backlog routes from the rollups', () => {
         // a slice, by the same rules
         backlog({ from: iso(FROM + 90_000), to: iso(TO), team: 'apac-l1' }),
         backlog({ from: iso(FROM), to: iso(W - 2 * HOUR + MINUTE), customer: 'globex', interval: 'day' }),
-        // a filter the rollup has no dimension for
-        vsHeadcount({ at: iso(TO), team: 'APAC-L1' }),
-        // the window's start inside an hour before the watermark
-        vsHeadcount({ at: iso(TO - 5 * HOUR + 17 * MINUTE) }),
+        // a team (backlog_hourly's hours cannot be split) with the window's start inside an hour
+        vsHeadcount({ at: iso(TO - 3 * HOUR + 17 * MINUTE), team: 'apac-l1' }),
       ],
       'live',
     );
-    // The current instant (each API's own): its window starts inside an hour.
-    expect((await get('rollup', vsHeadcount({}))).source).toBe('live');
   });
 
   it('while a tenant has no watermark yet, answers that include it are live', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type RollupReader, rollupParamsAnyInstant } from '../../api/rollups.js';
 import type {
   AlertRule,
   backlogOutpacingRuleSchema,
@@ -9,6 +10,7 @@ import type {
 } from '../../core/alert-rules.js';
 import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
+import { tables } from '../../core/tables.js';
 import type { Observation } from './lifecycle.js';
 
 // Each rule kind: which read query it runs (the same sql/queries files as the API and dashboards,
@@ -258,21 +260,37 @@ async function rows<T>(
 
 const tenantRow = z.object({ tenant: z.string() });
 
-/** Every observation of one rule at `now`. Per-region metrics are read once per tenant. */
-export async function observe(ch: ClickHouseClient, rule: AlertRule, now: number): Promise<Observation[]> {
+/**
+ * Every observation of one rule at `now`. Per-region metrics are read once per tenant. With
+ * `rollups`, backlog against headcount is read as the API reads it (backlog-vs-headcount-rollup.sql
+ * when the region rollups are usable: the same answer, without scanning the window's periods).
+ */
+export async function observe(
+  ch: ClickHouseClient,
+  rule: AlertRule,
+  now: number,
+  rollups?: RollupReader,
+): Promise<Observation[]> {
   const at = toClickHouseTime(now);
   const tenants = async (only: string | undefined) =>
     only !== undefined ? [only] : (await rows(ch, 'alert-tenants', {}, tenantRow)).map((t) => t.tenant);
   switch (rule.kind) {
     case 'backlog_outpacing_headcount': {
       const out: Observation[] = [];
+      const from = new Date(now - rule.params.windowDays * 86_400_000);
       for (const tenant of await tenants(rule.params.tenant)) {
-        const got = await rows(
-          ch,
-          'backlog-vs-headcount',
-          { tenant, region: rule.params.region ?? '', team: '', at, window_days: rule.params.windowDays },
-          backlogRowSchema,
-        );
+        const params = { tenant, region: rule.params.region ?? '', at, window_days: rule.params.windowDays };
+        const wm = rollups
+          ? rollupParamsAnyInstant(await rollups.watermarks(), { from, to: new Date(now), tenant }, { now })
+          : null;
+        const got = wm
+          ? await rows(
+              ch,
+              'backlog-vs-headcount-rollup',
+              { ...params, ...wm, team: '', source: tables.backlogRegionHourly },
+              backlogRowSchema,
+            )
+          : await rows(ch, 'backlog-vs-headcount', { ...params, team: '' }, backlogRowSchema);
         out.push(...got.map((r) => decideBacklog(rule, tenant, r)));
       }
       return out;

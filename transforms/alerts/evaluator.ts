@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RollupReader } from '../../api/rollups.js';
 import type { AlertRule } from '../../core/alert-rules.js';
 import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import type { EventProducer, OutgoingMessage } from '../../core/kafka.js';
@@ -33,6 +34,8 @@ export interface AlertEvaluatorOptions {
   intervalSeconds: number;
   /** The evaluation clock; tests inject one. */
   now?: () => number;
+  /** The region rollups' watermarks: rules read them as the API does (see observe). */
+  rollups?: RollupReader;
 }
 
 export interface EvaluationResult {
@@ -170,7 +173,7 @@ export function startAlertEvaluator(opts: AlertEvaluatorOptions): AlertEvaluator
     for (const rule of opts.rules) {
       let seen: Awaited<ReturnType<typeof observe>>;
       try {
-        seen = await observe(opts.ch, rule, at);
+        seen = await observe(opts.ch, rule, at, opts.rollups);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         errors.push({ ruleId: rule.id, message });

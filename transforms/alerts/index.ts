@@ -1,3 +1,4 @@
+import { rollupReader } from '../../api/rollups.js';
 import { loadAlertRules } from '../../core/alert-rules.js';
 import type { ClickHouseClient } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
@@ -38,6 +39,8 @@ export function startAlerting(
     logger: deps.logger,
     intervalSeconds: config.ALERT_EVALUATION_INTERVAL_SECONDS,
     now: deps.now,
+    // The switch that takes the rollups out of the API's read path takes them out of this one too.
+    rollups: rollupReader(deps.ch, { enabled: config.API_READ_ROLLUPS }),
   });
   return {
     evaluator,
