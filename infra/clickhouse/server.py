@@ -100,6 +100,7 @@ import fcntl
 import json
 import os
 import re
+import select
 import signal
 import socket
 import sys
@@ -172,6 +173,10 @@ def content_type_for(fmt: str) -> str:
              'npy'):
         return 'application/octet-stream'
     return 'text/plain; charset=UTF-8'
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its read started: nobody to run it for."""
 
 
 class ClickHouseException(Exception):
@@ -573,6 +578,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._ok_text()
                 return
             status, sql_for_log = self._run(method, first, params, body, query_id, t0)
+        except ClientGone:
+            # Logged as 499 ("client closed request"), the one status that says it did not run.
+            status = 499
+            self.close_connection = True
         except Exception as exc:  # noqa: BLE001 -- every failure becomes a ClickHouse error
             if body is None or not body.drain():
                 self.close_connection = True
@@ -673,6 +682,11 @@ class Handler(BaseHTTPRequestHandler):
         if not is_insert:
             out_fmt = output_format_of(scan_words(text), text, engine.output_formats) or default_format
         with engine.connection() as conn:
+            # As ClickHouse with cancel_http_readonly_queries_on_client_close: a read whose client
+            # hung up while it waited for a slot is not run for nobody (chDB cannot stop a query
+            # once it runs, so this is checked when it is about to start).
+            if not is_insert and self._cancel_on_close(settings) and self._client_gone():
+                raise ClientGone()
             self._prepare(conn, method, database, settings)
             res = conn.query(text, default_format, params=query_params)
             data = res.bytes()
@@ -684,6 +698,20 @@ class Handler(BaseHTTPRequestHandler):
                        'elapsed_ns': str(int((time.monotonic() - t0) * 1e9))}
         self._respond(200, data, query_id, out_fmt, summary)
         return 200, sql_for_log
+
+    @staticmethod
+    def _cancel_on_close(settings: list[tuple[str, str]]) -> bool:
+        return any(k == 'cancel_http_readonly_queries_on_client_close' and v.lower() in ('1', 'true')
+                   for k, v in settings)
+
+    def _client_gone(self) -> bool:
+        # The request has been read whole and the client waits for the answer, so the socket is
+        # readable only when the client closed it (a read of 0 bytes) — or reset it.
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b''
+        except OSError:
+            return True
 
     @staticmethod
     def _prepare(conn: object, method: str, database: str, settings: list[tuple[str, str]]) -> None:

@@ -584,3 +584,104 @@ describe('ClickHouse development engine persistence', () => {
     expect(await stopAdapter(again.proc)).toBe(0);
   });
 });
+
+describe('ClickHouse development engine: reads whose client hung up', () => {
+  // One query slot, so that a read can be made to wait for it while its client goes away; the
+  // adapter's log lines (one per request, with its status and query id) say what ran.
+  let proc: ChildProcess | undefined;
+  let log = '';
+  let url = '';
+  const dataDir = mkdtempSync(join(tmpdir(), 'baton-chdb-cancel-'));
+
+  beforeAll(async () => {
+    if (!existsSync(venvPython)) {
+      throw new Error(`${venvPython} is missing: run \`npm run setup\` (creates the chDB venv)`);
+    }
+    proc = spawn(
+      venvPython,
+      [adapterScript, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--max-concurrent', '1'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const started = proc;
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`adapter did not start:\n${log}`)), 60_000);
+      started.stderr?.on('data', (d: Buffer) => {
+        log += d.toString();
+        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      started.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`adapter exited with ${code}:\n${log}`));
+      });
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise((r) => proc!.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const statusOf = (queryId: string): string | undefined =>
+    new RegExp(`^\\S+ (?:GET|POST) (\\d+) \\S+ query_id=${queryId} `, 'm').exec(log)?.[1];
+
+  it('a read waiting for a slot is not run once its client left, when it asked for that', async () => {
+    const ch = connect(url);
+    const busy = `busy_${randomUUID()}`;
+    const asked = `asked_${randomUUID()}`;
+    const unasked = `unasked_${randomUUID()}`;
+    // Holds the only slot for about 2 s.
+    const holding = ch.command({
+      query: 'SELECT sleepEachRow(0.25) FROM numbers(8) FORMAT Null',
+      query_id: busy,
+      clickhouse_settings: { max_block_size: '1' },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const abandoned = (queryId: string, settings: Record<string, number>) => {
+      const controller = new AbortController();
+      const done = ch
+        .query({
+          query: `SELECT '${queryId}' AS marker`,
+          query_id: queryId,
+          format: 'JSONEachRow',
+          abort_signal: controller.signal,
+          clickhouse_settings: settings,
+        })
+        .then(
+          () => 'answered',
+          (err: Error) => err.message,
+        );
+      setTimeout(() => controller.abort(), 300);
+      return done;
+    };
+    const [askedOutcome, unaskedOutcome] = await Promise.all([
+      abandoned(asked, { cancel_http_readonly_queries_on_client_close: 1 }),
+      abandoned(unasked, {}),
+    ]);
+    await holding;
+    expect(askedOutcome).toMatch(/abort/i);
+    expect(unaskedOutcome).toMatch(/abort/i);
+    // Both waited for the slot; the adapter writes a request's line when it is done with it.
+    const deadline = Date.now() + 15_000;
+    while ((statusOf(asked) === undefined || statusOf(unasked) === undefined) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(statusOf(busy)).toBe('200');
+    // Not run (logged as 499, client closed request), as ClickHouse cancels it with the setting.
+    expect(statusOf(asked)).toBe('499');
+    // Without the setting, ClickHouse runs a read to the end even when nobody waits: so does the
+    // adapter (its answer then has nowhere to go: an error status, but not 499).
+    expect(statusOf(unasked)).toBeDefined();
+    expect(statusOf(unasked)).not.toBe('499');
+    // And the slot is free for the next one.
+    const rs = await ch.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow' });
+    expect(await rs.json()).toEqual([{ one: 1 }]);
+    await ch.close();
+  }, 60_000);
+});
