@@ -31,14 +31,18 @@ export interface SecuredApi<K extends string> {
 export async function startSecuredApi<K extends string>(
   label: string,
   keys: Record<K, Omit<NewKeyOptions, 'id'>>,
-  opts: { overrides?: Partial<Config>; seed?: boolean; prepare?: (app: Api) => void } = {},
+  opts: {
+    overrides?: Partial<Config>;
+    seed?: boolean;
+    prepare?: (app: Api, pipeline: TestPipeline) => void;
+  } = {},
 ): Promise<SecuredApi<K>> {
   const pipeline = await startPipeline(label, opts.overrides ? { overrides: opts.overrides } : {});
   const k = testApiKeys(pipeline.config, keys);
   const app = await buildApi({ config: k.config, ch: pipeline.ch, logger: pipeline.logger });
   try {
     if (opts.seed !== false) await seed(pipeline);
-    opts.prepare?.(app);
+    opts.prepare?.(app, pipeline);
     await app.listen({ host: '127.0.0.1', port: 0 });
   } catch (err) {
     await app.close();
