@@ -20,6 +20,8 @@ export interface EndpointLatency {
    * not watched).
    */
   tailSeconds: number | null;
+  /** Responses per HTTP status. */
+  statusCodes: Record<string, number>;
 }
 
 export interface ApiEndpoint {
@@ -119,6 +121,9 @@ export async function loadEndpoints(
       non2xx: result.non2xx,
       source,
       tailSeconds,
+      statusCodes: Object.fromEntries(
+        Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats?.count ?? 0]),
+      ),
     });
   }
   return out;
