@@ -504,39 +504,46 @@ describe('ClickHouse development engine over HTTP (official client)', () => {
   });
 });
 
+/** A private adapter on `dataDir`; `log()` is what it wrote to stderr so far (a line per request). */
+async function spawnAdapter(
+  dataDir: string,
+  extraArgs: string[] = [],
+): Promise<{ proc: ChildProcess; url: string; log: () => string }> {
+  if (!existsSync(venvPython)) {
+    throw new Error(`${venvPython} is missing: run \`npm run setup\` (creates the chDB venv)`);
+  }
+  const proc = spawn(
+    venvPython,
+    [adapterScript, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`adapter did not start:\n${log}`)), 60_000);
+    proc.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`adapter exited with ${code}:\n${log}`));
+    });
+  });
+  return { proc, url, log: () => log };
+}
+
 describe('ClickHouse development engine persistence', () => {
   let child: ChildProcess | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-chdb-'));
 
   async function startAdapter(): Promise<{ proc: ChildProcess; url: string }> {
-    if (!existsSync(venvPython)) {
-      throw new Error(`${venvPython} is missing: run \`npm run setup\` (creates the chDB venv)`);
-    }
-    const proc = spawn(
-      venvPython,
-      [adapterScript, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    child = proc;
-    const url = await new Promise<string>((resolve, reject) => {
-      let log = '';
-      const timer = setTimeout(() => reject(new Error(`adapter did not start:\n${log}`)), 60_000);
-      proc.stderr?.on('data', (d: Buffer) => {
-        log += d.toString();
-        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`adapter exited with ${code}:\n${log}`));
-      });
-    });
-    return { proc, url };
+    const started = await spawnAdapter(dataDir);
+    child = started.proc;
+    return started;
   }
 
   async function stopAdapter(proc: ChildProcess): Promise<number | null> {
@@ -589,35 +596,15 @@ describe('ClickHouse development engine: reads whose client hung up', () => {
   // One query slot, so that a read can be made to wait for it while its client goes away; the
   // adapter's log lines (one per request, with its status and query id) say what ran.
   let proc: ChildProcess | undefined;
-  let log = '';
+  let log: () => string = () => '';
   let url = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-chdb-cancel-'));
 
   beforeAll(async () => {
-    if (!existsSync(venvPython)) {
-      throw new Error(`${venvPython} is missing: run \`npm run setup\` (creates the chDB venv)`);
-    }
-    proc = spawn(
-      venvPython,
-      [adapterScript, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--max-concurrent', '1'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const started = proc;
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`adapter did not start:\n${log}`)), 60_000);
-      started.stderr?.on('data', (d: Buffer) => {
-        log += d.toString();
-        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      started.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`adapter exited with ${code}:\n${log}`));
-      });
-    });
+    const started = await spawnAdapter(dataDir, ['--max-concurrent', '1']);
+    proc = started.proc;
+    url = started.url;
+    log = started.log;
   }, 90_000);
 
   afterAll(async () => {
@@ -630,7 +617,7 @@ describe('ClickHouse development engine: reads whose client hung up', () => {
   });
 
   const statusOf = (queryId: string): string | undefined =>
-    new RegExp(`^\\S+ (?:GET|POST) (\\d+) \\S+ query_id=${queryId} `, 'm').exec(log)?.[1];
+    new RegExp(`^\\S+ (?:GET|POST) (\\d+) \\S+ query_id=${queryId} `, 'm').exec(log())?.[1];
 
   it('a read waiting for a slot is not run once its client left, when it asked for that', async () => {
     const ch = connect(url);
