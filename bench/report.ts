@@ -1,4 +1,5 @@
 import type { EndpointLatency } from './lib/api-load.js';
+import type { CpuAccount } from './lib/cpu-account.js';
 import { type KafkaClientsStage, kafkaClientsSection } from './lib/kafka-clients.js';
 import type { DrainResult, RateStep, Throughput } from './lib/measure.js';
 import { profileSection, type TransformProfile } from './lib/profile.js';
@@ -12,7 +13,9 @@ export interface BenchReport {
   mode: string;
   machine: { cpus: number; memoryBytes: number; node: string };
   /** Wall time of each stage (those run beside the RSS soak overlap it). */
-  stages?: { name: string; seconds: number }[];
+  stages?: { name: string; seconds: number; machineBusy?: number; steal?: number }[];
+  /** CPU over the RSS soak and the stages beside it, per process. */
+  soakBlockCpu?: CpuAccount;
   events: number;
   messageBytes: number;
   ceiling: { kafka: Throughput; clickhouse: Throughput };
@@ -137,9 +140,29 @@ function stagesSection(r: BenchReport): string[] {
   return [
     `Wall time ${round(wall / 60, 1)} min. Stages (the memory stage, the API's seeding and the Kafka clients' install run beside the RSS soak):`,
     '',
-    '| stage | seconds |',
-    '|---|---:|',
-    ...r.stages.map((st) => `| ${st.name} | ${round(st.seconds, 1)} |`),
+    '| stage | seconds | machine busy | steal |',
+    '|---|---:|---:|---:|',
+    ...r.stages.map(
+      (st) =>
+        `| ${st.name} | ${round(st.seconds, 1)} | ${st.machineBusy === undefined ? '' : pct(st.machineBusy)} | ${st.steal === undefined ? '' : pct(st.steal)} |`,
+    ),
+    '',
+    "Machine busy: the share of all cores' time spent running anything during the stage (the stages beside the soak overlap it); steal: the share the hypervisor gave to other machines.",
+    '',
+    ...soakBlockSection(r.soakBlockCpu),
+  ];
+}
+
+function soakBlockSection(a: CpuAccount | undefined): string[] {
+  if (!a) return [];
+  const available = a.seconds * a.cores;
+  const m = a.machine;
+  return [
+    `CPU over the RSS soak and the stages beside it (${n(a.seconds)} s × ${a.cores} cores = ${n(available)} core-seconds${m ? `; busy ${pct(m.busy)}, I/O wait ${pct(m.iowait)}, steal ${pct(m.steal)}, idle ${pct(m.idle)}` : ''}):`,
+    '',
+    '| process | CPU seconds | share of the cores |',
+    '|---|---:|---:|',
+    ...a.processes.map((p) => `| ${p.name} | ${n(p.cpuSeconds)} | ${pct(p.cpuSeconds / available)} |`),
     '',
   ];
 }

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { createDemoKeyFile } from '../core/api-keys.js';
 import { apiEndpoints, sampleTicketIds } from './endpoints.js';
 import { enginesRunningQueries, loadEndpoints, startApiProcess } from './lib/api-load.js';
+import { type CpuAccount, stackProcesses, startCpuAccount } from './lib/cpu-account.js';
 import { benchEnvironment } from './lib/environment.js';
 import { BenchEventSource, meanMessageBytes, openTicketEvents } from './lib/events.js';
 import { installKafkaClients, kafkaClientsStage } from './lib/kafka-clients.js';
@@ -110,13 +111,19 @@ const rssSoakRate = positiveInt('rss-soak-rate', values['rss-soak-rate'], quick 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
 /** How long each stage took, for the report (a default run should stay under 20 minutes). */
-const stages: { name: string; seconds: number }[] = [];
+const stages: NonNullable<BenchReport['stages']> = [];
 async function stage<T>(name: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
+  const account = startCpuAccount([], cpus().length);
   try {
     return await work();
   } finally {
-    stages.push({ name, seconds: round((performance.now() - started) / 1000, 1) });
+    const { machine } = account();
+    stages.push({
+      name,
+      seconds: round((performance.now() - started) / 1000, 1),
+      ...(machine ? { machineBusy: round(machine.busy, 3), steal: round(machine.steal, 3) } : {}),
+    });
   }
 }
 
@@ -283,6 +290,11 @@ async function main() {
     `the API's seeding (${n(storedEvents)} stored events)`,
   );
 
+  // Where the machine's CPU goes while the soak and the stages beside it share it.
+  const soakBlockAccount = startCpuAccount(
+    stackProcesses(join(process.cwd(), '.cache', 'run')),
+    cpus().length,
+  );
   let rssSoakResult: RssSoakResult | undefined;
   if (rssSoakSeconds > 0) {
     rssSoakResult = await stage('RSS soak', async () => {
@@ -305,6 +317,7 @@ async function main() {
       );
   }
   const { open, seeded } = await memoryAndSeed;
+  const soakBlockCpu: CpuAccount = soakBlockAccount();
 
   const kafkaClients = values['skip-clients']
     ? { skipped: 'run with --skip-clients' }
@@ -393,6 +406,7 @@ async function main() {
     kneePerSecond: knee,
     gatewayLadder: gatewaySteps,
     ...(rssSoakResult ? { rssSoak: rssSoakResult } : {}),
+    soakBlockCpu,
     openTickets: {
       tickets: openTickets,
       peakRssBytes: open.peakRssBytes,

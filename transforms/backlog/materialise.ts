@@ -87,7 +87,7 @@ export function startBacklogRollup(opts: BacklogRollupOptions): BacklogRollup {
 
 /**
  * The API's region rollups (sql/migrations/0012_api_rollups.sql), one watermark for all of them;
- * after each pass, the "open" copies are rid of tickets that closed (open-tables-tidy.sql).
+ * after each pass, the "open" copies are rid of tickets that closed (tidyOpenTables).
  */
 export function startRegionRollups(opts: BacklogRollupOptions): BacklogRollup {
   return startHourlyRollup({
@@ -97,9 +97,7 @@ export function startRegionRollups(opts: BacklogRollupOptions): BacklogRollup {
     queries: regionRollupQueries,
     passOnEveryMarker: true,
     tenantsAlsoFrom: [tables.fieldJobFacts],
-    afterPass: async (ch) => {
-      for (const statement of openTablesTidy) await ch.command({ query: statement });
-    },
+    afterPass: tidyOpenTables,
   });
 }
 
@@ -122,22 +120,47 @@ export const regionRollupQueries = [
 // deleted every ticket of the copy whose row in the main table is closed (a marker of the same
 // version, inserted later, wins), then drops deleted rows.
 const openTablesTidy = [
-  `INSERT INTO ticket_facts_open (tenant, ticket_id, version, is_deleted)
+  {
+    table: 'ticket_facts_open',
+    remark: `INSERT INTO ticket_facts_open (tenant, ticket_id, version, is_deleted)
    SELECT tenant, ticket_id, version, 1 FROM ticket_facts FINAL
    WHERE (tenant, ticket_id) IN (SELECT tenant, ticket_id FROM ticket_facts_open FINAL) AND is_open = 0`,
-  'OPTIMIZE TABLE ticket_facts_open FINAL CLEANUP',
-  `INSERT INTO ticket_sla_open (tenant, ticket_id, version, is_deleted)
+  },
+  {
+    table: 'ticket_sla_open',
+    remark: `INSERT INTO ticket_sla_open (tenant, ticket_id, version, is_deleted)
    SELECT tenant, ticket_id, version, 1 FROM ticket_sla FINAL
    WHERE (tenant, ticket_id) IN (SELECT tenant, ticket_id FROM ticket_sla_open FINAL) AND stopped = 1`,
-  'OPTIMIZE TABLE ticket_sla_open FINAL CLEANUP',
+  },
 ];
+
+/**
+ * The cleanup rewrites the whole copy, every part, however few rows it drops: with no deleted row
+ * stored (nothing closed since the last one, e.g. a backlog that only grows) it is skipped. Readers
+ * take the copies with FINAL, so the cleanup only keeps them small; it never changes an answer.
+ */
+export async function tidyOpenTables(ch: ClickHouseClient): Promise<{ cleaned: string[] }> {
+  const cleaned: string[] = [];
+  for (const { table, remark } of openTablesTidy) {
+    await ch.command({ query: remark });
+    const rs = await ch.query({
+      query: `SELECT count() AS n FROM (SELECT 1 FROM ${table} WHERE is_deleted = 1 LIMIT 1)`,
+      format: 'JSONEachRow',
+    });
+    const [{ n } = { n: 0 }] = await rs.json<{ n: number | string }>();
+    if (Number(n) === 0) continue;
+    await ch.command({ query: `OPTIMIZE TABLE ${table} FINAL CLEANUP` });
+    cleaned.push(table);
+  }
+  return { cleaned };
+}
 
 interface HourlyRollupDefinition extends BacklogRollupOptions {
   name: string;
   watermarkTable: string;
   /** Each takes {tenant}, {from}, {to} (DateTime) and {version} and rewrites those hours. */
   queries: string[];
-  afterPass?: (ch: ClickHouseClient) => Promise<void>;
+  afterPass?: (ch: ClickHouseClient) => Promise<unknown>;
   /** Run a tenant's queries on any unconsumed marker, even when no new hour has closed. */
   passOnEveryMarker?: boolean;
   /** Tables whose tenants are materialised too, besides ticket_lifecycle's (with created_at). */
