@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { usageOf } from './process.js';
-
-const clockTicks = 100; // USER_HZ on Linux
+import { clockTicks, statFields, usageOf } from './process.js';
 
 /** The machine's CPU time so far, in seconds summed over its cores (/proc/stat). */
 interface MachineTimes {
@@ -35,8 +33,7 @@ function benchTimes(): { self: number; children: number } {
   const own = process.cpuUsage();
   let children = 0;
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields('self');
     children = (Number(fields[13]) + Number(fields[14])) / clockTicks;
   } catch {
     // not Linux: children unknown

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../core/config.js';
 
 const cli = fileURLToPath(new URL('../../dist/bin/baton.js', import.meta.url));
-const clockTicks = 100; // USER_HZ on Linux
+export const clockTicks = 100; // USER_HZ on Linux
 
 export interface ProcessUsage {
   cpuSeconds: number;
@@ -13,12 +13,19 @@ export interface ProcessUsage {
   peakRssBytes: number;
 }
 
+/**
+ * /proc/<pid>/stat's fields after the command name (which may hold spaces), from the state on:
+ * [11], [12] are the process's user and system ticks, [13], [14] those of its reaped children.
+ */
+export function statFields(pid: number | 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU time and memory of a live process, from /proc (Linux). */
 export function usageOf(pid: number): ProcessUsage | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid);
     const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / clockTicks;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (name: string) =>
