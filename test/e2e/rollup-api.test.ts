@@ -217,7 +217,8 @@ describe('handovers and escalations from the region rollups', () => {
       ).length;
     let T = FROM + DAY;
     for (let t = FROM + DAY; t < W - DAY - 6 * HOUR; t += HOUR) if (spanning(t) > spanning(T)) T = t;
-    // In the second part, tickets first resolved in an hour before T change to PRIORITY: the
+    // In the second part, tickets first resolved in an hour before T (and inside the requests'
+    // range: the story's late tickets may have resolved before FROM) change to PRIORITY: the
     // resolution moves to it (the filter is the ticket's current priority) in an hour the pass's
     // markers do not reach.
     const changedAt = iso(T + 30 * 60_000);
@@ -229,7 +230,11 @@ describe('handovers and escalations from the region rollups', () => {
       );
     const priorityChanges: TicketEvent[] = [...byTicket.values()]
       .filter(
-        (h) => h[0]?.type === 'ticket.created' && h[0].priority !== PRIORITY && firstResolution(h) < T - HOUR,
+        (h) =>
+          h[0]?.type === 'ticket.created' &&
+          h[0].priority !== PRIORITY &&
+          firstResolution(h) >= FROM &&
+          firstResolution(h) < T - HOUR,
       )
       .slice(0, 5)
       .map(([created]) => ({
