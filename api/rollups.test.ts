@@ -4,6 +4,7 @@ import {
   type RollupWatermarks,
   rollupParams,
   rollupParamsAnyInstant,
+  splitHours,
   zoneOffsetInWholeHours,
 } from './rollups.js';
 
@@ -89,6 +90,27 @@ describe('rollupParamsAnyInstant', () => {
     expect(rollupParamsAnyInstant(wm(current), { ...midHour, tenant: 'c' })).toBeNull();
     expect(rollupParamsAnyInstant(wm({ ...current, b: '2026-06-10T06:00:00Z' }), midHour)).toBeNull();
     expect(rollupParamsAnyInstant(wm(current), midHour, { now: ms('2026-06-10T17:30:00Z') })).toBeNull();
+  });
+});
+
+describe('splitHours', () => {
+  it('lists the hour of each edge inside one, once, and none for whole hours', () => {
+    const edges = [
+      d('2026-06-01T10:37:00Z'),
+      d('2026-06-01T11:00:00Z'),
+      // Asia/Kolkata's midnights, and two edges inside one hour
+      d('2026-06-01T18:30:00Z'),
+      d('2026-06-02T18:30:00Z'),
+      d('2026-06-02T18:45:00Z'),
+      d('2026-06-03T00:00:00.001Z'),
+    ];
+    expect(splitHours(edges)).toEqual([
+      '2026-06-01 10:00:00',
+      '2026-06-01 18:00:00',
+      '2026-06-02 18:00:00',
+      '2026-06-03 00:00:00',
+    ]);
+    expect(splitHours([d('2026-06-01T00:00:00Z'), d('2026-06-08T00:00:00Z')])).toEqual([]);
   });
 });
 

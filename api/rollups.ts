@@ -185,6 +185,17 @@ function watermarkParams(
   };
 }
 
+/**
+ * The hours (ClickHouse DateTime text) that edges split: those of the edges that are not whole
+ * hours, once each. A query that keeps each hour's instants (escalations-by-period-rollup.sql)
+ * takes these hours instant by instant and sums every other.
+ */
+export function splitHours(edges: readonly Date[]): string[] {
+  const hours = new Set<number>();
+  for (const e of edges) if (e.getTime() % HOUR !== 0) hours.add(Math.floor(e.getTime() / HOUR) * HOUR);
+  return [...hours].map((h) => toClickHouseTime(h).slice(0, 19));
+}
+
 /** Whether whole hours of a time zone start on whole hours of UTC throughout [from, to). */
 export function zoneKeepsWholeHours(edges: readonly Date[]): boolean {
   return edges.every((e) => e.getTime() % HOUR === 0);

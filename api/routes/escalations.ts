@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams, zoneKeepsWholeHours } from '../rollups.js';
+import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
 import {
   checkRange,
   dimension,
@@ -104,13 +104,17 @@ export const escalationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
         priority: q.priority ?? '',
         edges: q.edges.map((e) => toClickHouseTime(e)),
       };
-      // The rollup has whole UTC hours (a zone 30 min off UTC is read live).
-      const rollup = zoneKeepsWholeHours(q.edges.slice(1, -1))
-        ? rollupParams(await rollups.watermarks(), q)
-        : null;
+      // The rollup keeps each resolution's instant within its hour: the edges may be anywhere (a
+      // range from now - 24 h, the days of a zone 30 minutes off UTC).
+      const rollup = rollupParamsAnyInstant(await rollups.watermarks(), q);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const rows = rollup
-        ? await queryRows(ch, 'escalations-by-period-rollup', { ...params, ...rollup }, rowSchema)
+        ? await queryRows(
+            ch,
+            'escalations-by-period-rollup',
+            { ...params, ...rollup, split_hours: splitHours(q.edges) },
+            rowSchema,
+          )
         : await queryRows(ch, 'escalations-by-period', params, rowSchema);
       const byBucket = new Map(rows.map((r) => [r.bucket, r]));
       const rate = (n: number, d: number) => (d === 0 ? null : n / d);

@@ -1,12 +1,17 @@
 -- escalations-by-period.sql's answer from the region rollups (api/rollups.ts): tickets first
 -- resolved before each tenant's watermark from escalations_hourly, at or after it from
--- ticket_facts_recent. Every edge of {edges} is a whole hour, so an hour falls in one bucket.
--- {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Filters: tenant, region,
--- team (the owner at resolution), customer, priority (the ticket's current one); empty means all.
+-- ticket_facts_recent. An hour that lies wholly in one bucket is summed; an hour that an edge of
+-- {edges} falls inside ({split_hours}: the hours of the edges that are not whole hours, such as a
+-- `from` of now - 24 h or the midnights of Asia/Kolkata) is taken resolution by resolution, each at
+-- its own instant (the row's `resolutions`, 0022_escalation_instants.sql), so any edges give live's
+-- answer. {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none; a watermark is a
+-- whole hour, so an hour is either wholly before it or not). Filters: tenant, region, team (the
+-- owner at resolution), customer, priority (the ticket's current one); empty means all.
 WITH
     {edges:Array(DateTime64(3, 'UTC'))} AS edges,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     resolved AS
     (
         SELECT
@@ -26,7 +31,29 @@ WITH
           AND ({priority:String} = '' OR priority = {priority:String})
           AND hour >= edges[1]
           AND hour < edges[length(edges)]
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        UNION ALL
+        SELECT
+            toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(r.offset_ms) AS at,
+            toUInt64(1),
+            toUInt64(r.escalated),
+            toUInt64(r.reopened),
+            toUInt64(r.first_team),
+            toUInt64(r.tier),
+            toUInt64(r.functional),
+            toUInt64(r.management)
+        FROM escalations_hourly FINAL
+        ARRAY JOIN resolutions AS r
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND ({team:String} = '' OR team = {team:String})
+          AND ({customer:String} = '' OR customer = {customer:String})
+          AND ({priority:String} = '' OR priority = {priority:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND at >= edges[1]
+          AND at < edges[length(edges)]
         UNION ALL
         SELECT
             assumeNotNull(resolved_at),

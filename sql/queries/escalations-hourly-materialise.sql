@@ -6,10 +6,12 @@
 -- however long before, and the tenant's rows are read in full anyway (the sort key has no
 -- resolution time). Only rows (region, team, customer, priority and hour) that differ from what is
 -- stored are written, and a stored row whose key no longer has a resolution gets an explicit 0 row,
--- so a missing row always means 0.
+-- so a missing row always means 0. Each row keeps its resolutions' instants within the hour and
+-- their figures (`resolutions`, 0022_escalation_instants.sql), sorted, for the hours a request's
+-- edges split.
 INSERT INTO escalations_hourly (tenant, region, team, customer, priority, hour, resolved, escalated_tickets,
     reopened_tickets, first_team_tickets, tier_escalations, functional_escalations, management_escalations,
-    version)
+    resolutions, version)
 WITH
     toDateTime64({to:DateTime('UTC')}, 3, 'UTC') AS to_ts,
     fresh AS
@@ -26,7 +28,15 @@ WITH
             toUInt64(countIf(resolved_by_first_team = 1)) AS n_first_team,
             toUInt64(sum(arrayCount(k -> k = 'tier', es_kind))) AS n_tier,
             toUInt64(sum(arrayCount(k -> k = 'functional', es_kind))) AS n_functional,
-            toUInt64(sum(arrayCount(k -> k = 'management', es_kind))) AS n_management
+            toUInt64(sum(arrayCount(k -> k = 'management', es_kind))) AS n_management,
+            arraySort(groupArray((
+                toUInt32(toUnixTimestamp64Milli(assumeNotNull(resolved_at)) % 3600000),
+                toUInt8(escalated = 1),
+                toUInt8(reopened_after_resolution = 1),
+                toUInt8(resolved_by_first_team = 1),
+                toUInt16(arrayCount(k -> k = 'tier', es_kind)),
+                toUInt16(arrayCount(k -> k = 'functional', es_kind)),
+                toUInt16(arrayCount(k -> k = 'management', es_kind))))) AS instants
         FROM ticket_facts FINAL
         WHERE tenant = {tenant:String}
           AND resolved_at IS NOT NULL
@@ -47,20 +57,21 @@ WITH
             first_team_tickets AS n_first_team,
             tier_escalations AS n_tier,
             functional_escalations AS n_functional,
-            management_escalations AS n_management
+            management_escalations AS n_management,
+            resolutions AS instants
         FROM escalations_hourly FINAL
         WHERE tenant = {tenant:String} AND hour < toDateTime(to_ts)
     )
 SELECT {tenant:String}, f.region, f.team, f.customer, f.priority, f.hour, f.n_resolved, f.n_escalated,
-    f.n_reopened, f.n_first_team, f.n_tier, f.n_functional, f.n_management, {version:UInt64}
+    f.n_reopened, f.n_first_team, f.n_tier, f.n_functional, f.n_management, f.instants, {version:UInt64}
 FROM fresh AS f
 LEFT JOIN stored AS s
     ON s.region = f.region AND s.team = f.team AND s.customer = f.customer AND s.priority = f.priority
    AND s.hour = f.hour
-WHERE (f.n_resolved, f.n_escalated, f.n_reopened, f.n_first_team, f.n_tier, f.n_functional, f.n_management)
-   != (s.n_resolved, s.n_escalated, s.n_reopened, s.n_first_team, s.n_tier, s.n_functional, s.n_management)
+WHERE (f.n_resolved, f.n_escalated, f.n_reopened, f.n_first_team, f.n_tier, f.n_functional, f.n_management, f.instants)
+   != (s.n_resolved, s.n_escalated, s.n_reopened, s.n_first_team, s.n_tier, s.n_functional, s.n_management, s.instants)
 UNION ALL
-SELECT {tenant:String}, region, team, customer, priority, hour, 0, 0, 0, 0, 0, 0, 0, {version:UInt64}
+SELECT {tenant:String}, region, team, customer, priority, hour, 0, 0, 0, 0, 0, 0, 0, [], {version:UInt64}
 FROM stored
 WHERE n_resolved != 0
   AND (region, team, customer, priority, hour) NOT IN (SELECT region, team, customer, priority, hour FROM fresh)

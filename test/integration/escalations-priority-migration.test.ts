@@ -7,9 +7,10 @@ import { isolatedConfig, testLogger } from '../helpers/services.js';
 
 // 0019_escalation_priority.sql on a database that already holds tickets and escalations_hourly
 // rows of the shape before it (refilled by 0016_escalation_slices.sql): the table gets the
-// ticket's current priority, every closed hour is refilled per priority, a pass of
-// escalations-hourly-materialise.sql right after finds nothing to write, and a later priority
-// change moves the resolution to the new priority.
+// ticket's current priority and every closed hour is refilled per priority. Then the migrations
+// after it: 0022_escalation_instants.sql refills every hour with its resolutions' instants, a pass
+// of escalations-hourly-materialise.sql right after finds nothing to write, and a later priority
+// change moves the resolution, instant included, to the new priority.
 
 const config = isolatedConfig('escalation_priority');
 const logger = testLogger(config, 'escalation_priority');
@@ -94,6 +95,23 @@ async function rollup(withPriority: boolean): Promise<unknown[][]> {
   });
 }
 
+/** escalations_hourly's resolutions per row with any, as [tenant, priority, hour after B, tuples]. */
+async function instants(): Promise<unknown[][]> {
+  const rs = await ch.query({
+    query: `SELECT toString(tenant) AS tenant, toString(priority) AS priority,
+                   dateDiff('hour', {b:DateTime('UTC')}, hour) AS h,
+                   CAST(resolutions, 'Array(Tuple(UInt32, UInt8, UInt8, UInt8, UInt16, UInt16, UInt16))') AS r
+            FROM ${tables.escalationsHourly} FINAL
+            WHERE resolved > 0
+            ORDER BY tenant, h, region, team, customer, priority`,
+    query_params: { b: hourParam(B) },
+    format: 'JSONCompactEachRow',
+  });
+  return (await rs.json<unknown[]>()).map((row) =>
+    row.map((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v)),
+  );
+}
+
 /** Rows stored (every version, not FINAL) and the newest version. */
 async function writes(): Promise<{ n: number; version: number }> {
   const rs = await ch.query({
@@ -131,7 +149,7 @@ afterAll(async () => {
   await Promise.all([admin.close(), ch?.close()]);
 });
 
-describe('0019_escalation_priority.sql', () => {
+describe('0019_escalation_priority.sql and 0022_escalation_instants.sql', () => {
   it('splits the stored hours by priority, and a pass right after writes nothing', async () => {
     // Before: A and B share APAC / t1 / c1 at B + 1 h.
     expect(await rollup(false)).toEqual([
@@ -150,6 +168,25 @@ describe('0019_escalation_priority.sql', () => {
       ['esc', 'APAC', 't1', 'c1', 'low', 1, 1, 0, 1, 0, 0, 0, 0],
       ['esc', 'EMEA', 't2', 'c2', 'high', 3, 1, 1, 0, 1, 0, 1, 1],
       ['other', 'APAC', 't1', 'c1', 'high', 1, 1, 0, 0, 0, 0, 0, 0],
+    ]);
+
+    // 0022 keeps each resolution's instant in its hour (ms since it) and figures: [offset, escalated,
+    // reopened, first team, tier, functional, management].
+    const rest = (await loadMigrations()).filter((m) => m.version > 19);
+    expect((await migrate(admin, ch, config.CLICKHOUSE_DATABASE, logger, rest)).applied).toEqual(
+      rest.map((m) => m.version),
+    );
+    expect(await rollup(true)).toEqual([
+      ['esc', 'APAC', 't1', 'c1', 'high', 1, 1, 1, 0, 0, 1, 0, 0],
+      ['esc', 'APAC', 't1', 'c1', 'low', 1, 1, 0, 1, 0, 0, 0, 0],
+      ['esc', 'EMEA', 't2', 'c2', 'high', 3, 1, 1, 0, 1, 0, 1, 1],
+      ['other', 'APAC', 't1', 'c1', 'high', 1, 1, 0, 0, 0, 0, 0, 0],
+    ]);
+    expect(await instants()).toEqual([
+      ['esc', 'high', 1, [[10 * 60_000, 1, 0, 0, 1, 0, 0]]],
+      ['esc', 'low', 1, [[40 * 60_000, 0, 1, 0, 0, 0, 0]]],
+      ['esc', 'high', 3, [[0, 1, 0, 1, 0, 1, 1]]],
+      ['other', 'high', 1, [[5 * 60_000, 0, 0, 0, 0, 0, 0]]],
     ]);
 
     // The refill has the materialise query's definitions: its pass finds every hour as stored.
@@ -174,5 +211,11 @@ describe('0019_escalation_priority.sql', () => {
     ]);
     // Two rows written: A's under medium, and an explicit 0 where it was under high.
     expect(await writes()).toEqual({ n: stored.n + 2, version: stored.version + 1 });
+    expect(await instants()).toEqual([
+      ['esc', 'low', 1, [[40 * 60_000, 0, 1, 0, 0, 0, 0]]],
+      ['esc', 'medium', 1, [[10 * 60_000, 1, 0, 0, 1, 0, 0]]],
+      ['esc', 'high', 3, [[0, 1, 0, 1, 0, 1, 1]]],
+      ['other', 'high', 1, [[5 * 60_000, 0, 0, 0, 0, 0, 0]]],
+    ]);
   });
 });
