@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams } from '../rollups.js';
+import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
 import { checkRange, instant, queryRows, rangeFields, scopeFields } from './shared.js';
 
 const querySchema = z
@@ -99,10 +99,17 @@ export const handoverRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
         as_of: toClickHouseTime(asOf),
       };
       // Pending handovers come from the open tickets as they stand now: a past asOf is read live.
-      const rollup = q.asOf === undefined ? rollupParams(await rollups.watermarks(), q) : null;
+      // The rollup keeps each handover's instant within its hour: the range may start and end
+      // inside one.
+      const rollup = q.asOf === undefined ? rollupParamsAnyInstant(await rollups.watermarks(), q) : null;
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const rows = rollup
-        ? await queryRows(ch, 'handovers-rollup', { ...params, ...rollup }, rowSchema)
+        ? await queryRows(
+            ch,
+            'handovers-rollup',
+            { ...params, ...rollup, split_hours: splitHours([q.from, q.to]) },
+            rowSchema,
+          )
         : await queryRows(ch, 'handovers', params, rowSchema);
       const oldest = rows.flatMap((r) =>
         r.pending_oldest_age_seconds === null ? [] : [r.pending_oldest_age_seconds],

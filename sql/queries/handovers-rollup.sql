@@ -1,14 +1,17 @@
 -- handovers.sql's answer from the region rollups (api/rollups.ts): handovers made in [{from}, {to})
 -- from handovers_hourly for the hours before each tenant's watermark, plus those made at or after
--- it from ticket_facts_recent; pending handovers at {as_of} (now) from ticket_facts_open. {from}
--- is a whole hour; {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none: all
--- of it is read from the recent copy). Same filters and columns as handovers.sql.
+-- it from ticket_facts_recent; pending handovers at {as_of} (now) from ticket_facts_open. An hour
+-- that {from} or {to} falls inside ({split_hours}) is read handover by handover, each at its own
+-- instant (the row's `made`, 0023_handover_instants.sql), so the range may start and end anywhere;
+-- every other hour is summed. {wm_tenants} / {wm_until} are the watermarks (a tenant missing has
+-- none: all of it is read from the recent copy). Same filters and columns as handovers.sql.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts,
     {as_of:DateTime64(3, 'UTC')} AS as_of_ts,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     made AS
     (
         SELECT
@@ -23,7 +26,28 @@ WITH
           AND ({region:String} = '' OR from_region = {region:String} OR to_region = {region:String})
           AND hour >= toDateTime(from_ts)
           AND hour < to_ts
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        UNION ALL
+        SELECT
+            toString(from_region),
+            toString(to_region),
+            toUInt64(1),
+            toUInt64(h.ping_pong),
+            toUInt64(h.outcome = 'picked_up'),
+            toUInt64(h.outcome = 'handed_on'),
+            toUInt64(h.outcome = 'ended'),
+            if(h.outcome = 'picked_up', [h.wall_seconds], []),
+            if(h.outcome = 'picked_up', [h.business_seconds], []),
+            h.seam_idle_seconds
+        FROM handovers_hourly FINAL
+        ARRAY JOIN made AS h
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR from_region = {region:String} OR to_region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(h.offset_ms) >= from_ts
+          AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(h.offset_ms) < to_ts
         UNION ALL
         SELECT
             toString(ho_from_region),
