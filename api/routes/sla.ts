@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams } from '../rollups.js';
+import { rollupParams, rollupParamsAnyInstant, splitHours } from '../rollups.js';
 import { checkRange, dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // ---- /v1/metrics/sla ----------------------------------------------------------------------------
@@ -156,7 +156,7 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
       schema: {
         summary: 'SLA outcomes and consumption by team',
         description:
-          'Over the tickets whose resolution clock stopped met or breached in [from, to): per region and priority of the owner at resolution, and in total, the resolved, met and breached counts, the breach rate and the responses breached; and per owning team the business seconds of the resolution clock it consumed and spent paused. `region` / `team` narrow the consumption to that region’s teams / that team. With `from` on a whole hour, the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
+          'Over the tickets whose resolution clock stopped met or breached in [from, to): per region and priority of the owner at resolution, and in total, the resolved, met and breached counts, the breach rate and the responses breached; and per owning team the business seconds of the resolution clock it consumed and spent paused. `region` / `team` narrow the consumption to that region’s teams / that team. The answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: summaryQuerySchema,
         response: { 200: summaryResponseSchema },
       },
@@ -172,13 +172,19 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
         from: toClickHouseTime(q.from),
         to: toClickHouseTime(q.to),
       };
-      const wm = rollupParams(await rollups.watermarks(), { from: q.from, to: q.to, tenant: q.tenant });
+      // The rollups keep each stop's instant within its hour: the range may start and end inside one.
+      const wm = rollupParamsAnyInstant(await rollups.watermarks(), {
+        from: q.from,
+        to: q.to,
+        tenant: q.tenant,
+      });
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
+      const split = { split_hours: splitHours([q.from, q.to]) };
       const [outcomes, consumption] = await Promise.all(
         wm
           ? [
-              queryRows(ch, 'sla-outcomes-rollup', { ...params, ...wm }, outcomeRow),
-              queryRows(ch, 'sla-consumption-rollup', { ...params, ...wm }, consumptionRow),
+              queryRows(ch, 'sla-outcomes-rollup', { ...params, ...wm, ...split }, outcomeRow),
+              queryRows(ch, 'sla-consumption-rollup', { ...params, ...wm, ...split }, consumptionRow),
             ]
           : [
               queryRows(ch, 'sla-outcomes', params, outcomeRow),

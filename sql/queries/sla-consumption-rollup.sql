@@ -1,10 +1,12 @@
 -- sla-consumption.sql's answer read from sla_team_hourly for the whole hours before each tenant's
 -- watermark, plus the edge from ticket_sla_recent (see sla-outcomes-rollup.sql). {team} / {region}
 -- are the owning team / its region, keys of the rollup, as are the ticket's {customer} and
--- {priority}. Seconds are summed in whole milliseconds, as live.
+-- {priority}. Seconds are summed in whole milliseconds, as live. The hours {split_hours} are read
+-- ticket by ticket from the rows' `stops`, as in sla-outcomes-rollup.sql.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
-    {to:DateTime64(3, 'UTC')} AS to_ts
+    {to:DateTime64(3, 'UTC')} AS to_ts,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours
 SELECT
     team,
     region,
@@ -29,6 +31,26 @@ FROM
       AND ({priority:String} = '' OR priority = {priority:String})
       AND hour >= from_ts
       AND hour < least(to_ts, transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')))
+      AND NOT has(split_hours, hour)
+    UNION ALL
+    SELECT
+        toString(team),
+        toString(region),
+        toUInt64(1),
+        toUInt64(s.breached),
+        s.elapsed_ms,
+        s.paused_ms
+    FROM sla_team_hourly FINAL
+    ARRAY JOIN stops AS s
+    WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+      AND ({region:String} = '' OR region = {region:String})
+      AND ({team:String} = '' OR team = {team:String})
+      AND ({customer:String} = '' OR customer = {customer:String})
+      AND ({priority:String} = '' OR priority = {priority:String})
+      AND has(split_hours, hour)
+      AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
+      AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(s.offset_ms) >= from_ts
+      AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(s.offset_ms) < to_ts
     UNION ALL
     SELECT
         toString(t_team),

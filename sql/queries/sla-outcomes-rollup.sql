@@ -1,11 +1,14 @@
 -- sla-outcomes.sql's answer read from sla_hourly for the whole hours before each tenant's
 -- watermark, plus the edge: the tickets of ticket_sla_recent whose clock stopped at or after it
--- (each such ticket changed since, so its row is recent). {from} is a whole hour; {wm_tenants} /
+-- (each such ticket changed since, so its row is recent). An hour that {from} or {to} falls inside
+-- ({split_hours}) is read ticket by ticket, each at its own stop instant (the row's `stops`,
+-- 0024_sla_stop_instants.sql), so the range may start and end anywhere; {wm_tenants} /
 -- {wm_until} give each tenant's watermark (none: all of it is edge). {team} is the owner at
 -- resolution and {customer} the ticket's, both keys of the rollup. Empty filters mean all.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
-    {to:DateTime64(3, 'UTC')} AS to_ts
+    {to:DateTime64(3, 'UTC')} AS to_ts,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours
 SELECT
     region,
     priority,
@@ -31,6 +34,26 @@ FROM
       AND ({priority:String} = '' OR priority = {priority:String})
       AND hour >= from_ts
       AND hour < least(to_ts, transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')))
+      AND NOT has(split_hours, hour)
+    UNION ALL
+    SELECT
+        toString(region),
+        toString(priority),
+        toUInt64(1),
+        toUInt64(s.met),
+        toUInt64(s.breached),
+        toUInt64(s.response_breached)
+    FROM sla_hourly FINAL
+    ARRAY JOIN stops AS s
+    WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+      AND ({region:String} = '' OR region = {region:String})
+      AND ({team:String} = '' OR team = {team:String})
+      AND ({customer:String} = '' OR customer = {customer:String})
+      AND ({priority:String} = '' OR priority = {priority:String})
+      AND has(split_hours, hour)
+      AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
+      AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(s.offset_ms) >= from_ts
+      AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(s.offset_ms) < to_ts
     UNION ALL
     SELECT
         toString(region),

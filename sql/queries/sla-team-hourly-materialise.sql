@@ -3,10 +3,12 @@
 -- tickets and the business seconds consumed and paused, summed in whole milliseconds so that any
 -- grouping of hours adds up to the live figure exactly. Keys with tickets in the closed hours
 -- [from, to), or a non-zero row stored there, get a row (0 included); hours before {from} are
--- rewritten where they differ from what is stored (a reopen, see sla-hourly-materialise.sql).
+-- rewritten where they differ from what is stored (a reopen, see sla-hourly-materialise.sql). Each
+-- row keeps its stops' instants within the hour with their figures (`stops`,
+-- 0024_sla_stop_instants.sql), the seconds in whole milliseconds.
 INSERT INTO sla_team_hourly
     (tenant, team, region, priority, customer, hour, tickets, breached_tickets, elapsed_seconds, paused_seconds,
-     version)
+     stops, version)
 WITH
     {from:DateTime('UTC')} AS from_h,
     {to:DateTime('UTC')} AS to_h,
@@ -21,7 +23,12 @@ WITH
             toUInt64(count()) AS tickets,
             toUInt64(countIf(res_outcome = 'breached')) AS breached_tickets,
             sum(toInt64(round(t_elapsed * 1000))) / 1000 AS elapsed_seconds,
-            sum(toInt64(round(t_paused * 1000))) / 1000 AS paused_seconds
+            sum(toInt64(round(t_paused * 1000))) / 1000 AS paused_seconds,
+            arraySort(groupArray((
+                toUInt32(toUnixTimestamp64Milli(assumeNotNull(res_stopped_at)) % 3600000),
+                toUInt8(res_outcome = 'breached'),
+                toInt64(round(t_elapsed * 1000)),
+                toInt64(round(t_paused * 1000))))) AS stops
         FROM ticket_sla FINAL
         ARRAY JOIN team_name AS t_team, team_region AS t_region, team_elapsed_seconds AS t_elapsed, team_paused_seconds AS t_paused
         WHERE tenant = {tenant:String}
@@ -35,7 +42,7 @@ WITH
         SELECT
             toString(team) AS team, toString(region) AS region, toString(priority) AS priority,
             toString(customer) AS customer, hour,
-            tickets, breached_tickets, elapsed_seconds, paused_seconds
+            tickets, breached_tickets, elapsed_seconds, paused_seconds, stops
         FROM sla_team_hourly FINAL
         WHERE tenant = {tenant:String}
           AND hour < to_h
@@ -52,10 +59,11 @@ SELECT
     c.breached_tickets,
     c.elapsed_seconds,
     c.paused_seconds,
+    c.stops,
     {version:UInt64}
 FROM computed AS c
 FULL OUTER JOIN stored AS s USING (team, region, priority, customer, hour)
 WHERE hour >= from_h
-   OR (c.tickets, c.breached_tickets, c.elapsed_seconds, c.paused_seconds)
-      != (s.tickets, s.breached_tickets, s.elapsed_seconds, s.paused_seconds)
+   OR (c.tickets, c.breached_tickets, c.elapsed_seconds, c.paused_seconds, c.stops)
+      != (s.tickets, s.breached_tickets, s.elapsed_seconds, s.paused_seconds, s.stops)
 SETTINGS join_use_nulls = 0
