@@ -6,7 +6,7 @@ import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParams, rollupParams } from '../rollups.js';
+import { backlogParams, rollupParamsAnyInstant, splitHours } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
 const maxBuckets = 10_000;
@@ -59,6 +59,15 @@ const rowSchema = z.object({
 
 const clickHouseTimeToIso = (s: string) => `${s.replace(' ', 'T')}Z`;
 
+/** The buckets' edges: `from`, every step after it before `to`, and `to`. */
+function bucketEdges(from: Date, to: Date, interval: keyof typeof intervalSeconds): Date[] {
+  const step = intervalSeconds[interval] * 1000;
+  const edges: Date[] = [];
+  for (let t = from.getTime(); t < to.getTime(); t += step) edges.push(new Date(t));
+  edges.push(to);
+  return edges;
+}
+
 export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rollups }) => {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/metrics/backlog',
@@ -81,28 +90,40 @@ export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch,
         to: toClickHouseTime(q.to),
         step_seconds: intervalSeconds[q.interval],
       };
-      // Every interval is whole hours, so with `from` on a whole hour so is every bucket edge but
-      // possibly `to`. The region rollup has no customer, team or priority: a slice reads
-      // backlog_hourly, under its own watermarks.
+      // The region rollup keeps the instants of its changes and flows within each hour, so its
+      // buckets may start anywhere (backlog-region-instants-rollup.sql). It has no customer, team or
+      // priority: a slice reads backlog_hourly, under its own watermarks, whose hours are whole:
+      // every interval is whole hours, so with `from` on a whole hour so is every bucket edge but
+      // possibly `to`.
       const range = { from: q.from, to: q.to, tenant: q.tenant };
       const wm = await rollups.watermarks();
-      const sliceWm = sliced ? backlogParams(wm, range) : null;
-      const rollup = sliced
-        ? sliceWm && { wm_tenants: sliceWm.bwm_tenants, wm_until: sliceWm.bwm_until }
-        : rollupParams(wm, range);
-      reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const slice = { customer: q.customer ?? '', team: q.team ?? '', priority: q.priority ?? '' };
-      const rs = await ch.query({
-        query: readQuery(rollup ? 'backlog-region-rollup' : sliced ? 'backlog-by-slice' : 'backlog'),
-        format: 'JSONEachRow',
-        query_params: rollup
+      let query: string;
+      let queryParams: Record<string, unknown>;
+      if (sliced) {
+        const sliceWm = backlogParams(wm, range);
+        query = sliceWm ? 'backlog-region-rollup' : 'backlog-by-slice';
+        queryParams = sliceWm
           ? {
               ...params,
               ...slice,
-              ...rollup,
-              source: sliced ? tables.backlogHourly : tables.backlogRegionHourly,
+              wm_tenants: sliceWm.bwm_tenants,
+              wm_until: sliceWm.bwm_until,
+              source: tables.backlogHourly,
             }
-          : { ...params, ...(sliced ? { ...slice, group_by: 'region' } : {}) },
+          : { ...params, ...slice, group_by: 'region' };
+      } else {
+        const regionWm = rollupParamsAnyInstant(wm, range);
+        query = regionWm ? 'backlog-region-instants-rollup' : 'backlog';
+        queryParams = regionWm
+          ? { ...params, ...regionWm, split_hours: splitHours(bucketEdges(q.from, q.to, q.interval)) }
+          : params;
+      }
+      reply.header('x-baton-source', query === 'backlog' || query === 'backlog-by-slice' ? 'live' : 'rollup');
+      const rs = await ch.query({
+        query: readQuery(query),
+        format: 'JSONEachRow',
+        query_params: queryParams,
       });
       const rows = z.array(rowSchema).parse(await rs.json());
       const byRegion = new Map<string, z.infer<typeof pointSchema>[]>();

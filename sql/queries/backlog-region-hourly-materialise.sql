@@ -12,8 +12,11 @@
 -- of every period opened / closed in the hour, transfers included, in milliseconds since the hour's
 -- start (the periods' precision), sorted: their lengths are inflow + transfer opens and outflow +
 -- transfer closes, and backlog = previous hour's backlog + length(opened) - length(closed).
+-- inflow_offsets_ms / outflow_offsets_ms keep the instants of the inflow and the outflow alone
+-- (0025_backlog_region_flow_offsets.sql), so that a bucket edge inside an hour splits its flows
+-- too (backlog-region-instants-rollup.sql).
 INSERT INTO backlog_region_hourly (tenant, region, hour, backlog, inflow, outflow, opened_offsets_ms,
-    closed_offsets_ms, version)
+    closed_offsets_ms, inflow_offsets_ms, outflow_offsets_ms, version)
 WITH
     toDateTime64({from:DateTime('UTC')}, 3, 'UTC') AS from_ts,
     toDateTime64({to:DateTime('UTC')}, 3, 'UTC') AS to_ts,
@@ -50,7 +53,9 @@ WITH
             sum(is_inflow) AS inflow,
             sum(is_outflow) AS outflow,
             arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), delta = 1 AND at >= from_ts)) AS opened_offsets,
-            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), delta = -1 AND at >= from_ts)) AS closed_offsets
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), delta = -1 AND at >= from_ts)) AS closed_offsets,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), is_inflow = 1 AND at >= from_ts)) AS inflow_offsets,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), is_outflow = 1 AND at >= from_ts)) AS outflow_offsets
         FROM changes
         GROUP BY region, bucket
     ),
@@ -79,6 +84,8 @@ WITH
             p.outflow AS outflow,
             p.opened_offsets AS opened_offsets,
             p.closed_offsets AS closed_offsets,
+            p.inflow_offsets AS inflow_offsets,
+            p.outflow_offsets AS outflow_offsets,
             sum(p.net) OVER (PARTITION BY g.region ORDER BY g.bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS backlog
         FROM grid AS g
         LEFT JOIN per_bucket AS p ON p.region = g.region AND p.bucket = g.bucket
@@ -92,6 +99,8 @@ SELECT
     toUInt64(outflow),
     opened_offsets,
     closed_offsets,
+    inflow_offsets,
+    outflow_offsets,
     {version:UInt64}
 FROM series
 WHERE bucket >= 0

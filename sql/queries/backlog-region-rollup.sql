@@ -1,3 +1,5 @@
+-- The API reads backlog_region_hourly with backlog-region-instants-rollup.sql (which splits hours
+-- at any instant) and this query for the slices of backlog_hourly, whose hours are whole.
 -- backlog.sql's answer (per region and bucket of {step_seconds} from {from} to {to}: backlog at the
 -- bucket's end, inflow, outflow) from an hourly backlog rollup plus the open edge, and with the
 -- {customer} / {team} / {priority} filters backlog-by-slice.sql's grouped by region. {source} is

@@ -1,0 +1,162 @@
+-- backlog.sql's answer (per region and bucket of {step_seconds} from {from} to {to}: backlog at the
+-- bucket's end, inflow, outflow) from backlog_region_hourly plus the open edge, for any {from} and
+-- {to}: the rollup keeps the instants within each hour of every change of the backlog
+-- (opened_offsets_ms / closed_offsets_ms, 0020) and of the flows (inflow_offsets_ms /
+-- outflow_offsets_ms, 0025). Per tenant, with W its watermark ({wm_tenants} / {wm_until}; never
+-- materialised = 0), the backlog at each bucket end is the backlog at an anchor plus every change
+-- after it, bucket by bucket:
+-- - {from} before W: the anchor is the backlog at {from}: the row of {from}'s hour h, less the
+--   changes of h at or after {from} (a whole-hour {from} takes all of h's: the backlog at its start).
+--   The changes follow: an hour an edge falls inside ({split_hours}) change by change at its
+--   instant, every other hour as a whole (length(opened) - length(closed), its inflow and outflow);
+-- - {from} at or after W: the anchor is the rollup's backlog at W (its hour W - 1h);
+-- - from W on, the periods opened or closed in [W, {to}), read from ticket_lifecycle_recent (a
+--   period that changes at or after W belongs to a ticket with an event then, which it holds),
+--   before {from} into the anchor.
+-- The rollup has a row for every hour of a region with a period open in it, so a missing row is a
+-- backlog of 0 with no change. A region is listed when a period of it opened before {to}, as live:
+-- an opened offset or a non-zero figure in an hour before it, or a change of the edge; the
+-- requested {region} is listed even without tickets, as backlog.sql lists it. Empty {tenant} /
+-- {region} mean all.
+WITH
+    {from:DateTime64(3, 'UTC')} AS from_ts,
+    {to:DateTime64(3, 'UTC')} AS to_ts,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
+    toInt64({step_seconds:UInt32}) * 1000 AS step_ms,
+    toInt64(ceil(dateDiff('millisecond', from_ts, to_ts) / step_ms)) AS bucket_count,
+    toInt64(dateDiff('millisecond', from_ts, to_ts)) AS span_ms,
+    toDateTime64(toStartOfHour(from_ts), 3, 'UTC') AS from_hour,
+    toInt64(dateDiff('millisecond', from_hour, from_ts)) AS from_offset,
+    -- Per row, what it adds to a bucket (-1 = the anchor, before {from}):
+    -- (bucket, net change, inflow, outflow).
+    hourly AS
+    (
+        SELECT
+            toString(tenant) AS tenant,
+            toString(region) AS region,
+            toDateTime64(hour, 3, 'UTC') AS hour_ts,
+            toDateTime64(
+                transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
+                3, 'UTC') AS wm,
+            toInt64(dateDiff('millisecond', from_ts, hour_ts)) AS rel,
+            arrayConcat(
+                -- the anchor
+                if(from_ts < wm AND hour_ts = from_hour,
+                    [(toInt64(-1),
+                      backlog - toInt64(arrayCount(o -> o >= from_offset, opened_offsets_ms))
+                          + toInt64(arrayCount(o -> o >= from_offset, closed_offsets_ms)),
+                      toUInt64(0), toUInt64(0))],
+                    if(from_ts >= wm AND hour_ts + toIntervalHour(1) = wm,
+                        [(toInt64(-1), backlog, toUInt64(0), toUInt64(0))],
+                        [])),
+                -- a whole hour inside one bucket
+                if(from_ts < wm AND hour_ts >= from_ts AND NOT has(split_hours, hour),
+                    [(intDiv(rel, step_ms),
+                      toInt64(length(opened_offsets_ms)) - toInt64(length(closed_offsets_ms)),
+                      inflow, outflow)],
+                    []),
+                -- an hour an edge falls inside: each change at its instant, those in [{from}, {to})
+                if(from_ts < wm AND hour_ts >= from_hour AND has(split_hours, hour),
+                    arrayConcat(
+                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(1), toUInt64(0), toUInt64(0)),
+                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, opened_offsets_ms)),
+                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(-1), toUInt64(0), toUInt64(0)),
+                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, closed_offsets_ms)),
+                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(0), toUInt64(1), toUInt64(0)),
+                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, inflow_offsets_ms)),
+                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(0), toUInt64(0), toUInt64(1)),
+                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, outflow_offsets_ms))),
+                    [])) AS items,
+            toUInt8(backlog != 0 OR inflow != 0 OR outflow != 0 OR notEmpty(opened_offsets_ms)) AS evidence
+        FROM backlog_region_hourly FINAL
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND hour < to_ts
+          AND hour_ts < wm
+    ),
+    edge_periods AS
+    (
+        SELECT
+            toString(tenant) AS tenant,
+            toString(iv_region) AS region,
+            iv_opened_at AS opened_at,
+            iv_open_kind AS open_kind,
+            iv_closed_at AS closed_at,
+            iv_close_kind AS close_kind,
+            toDateTime64(
+                transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
+                3, 'UTC') AS wm
+        FROM ticket_lifecycle_recent FINAL
+        ARRAY JOIN iv_region, iv_opened_at, iv_open_kind, iv_closed_at, iv_close_kind
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR iv_region = {region:String})
+          AND iv_opened_at < to_ts
+          AND (iv_opened_at >= wm OR (iv_closed_at IS NOT NULL AND iv_closed_at >= wm AND iv_closed_at < to_ts))
+    ),
+    contributions AS
+    (
+        SELECT tenant, region, item.1 AS bucket, item.2 AS net, item.3 AS inflow, item.4 AS outflow, evidence
+        FROM hourly
+        LEFT ARRAY JOIN items AS item
+        UNION ALL
+        SELECT tenant, region,
+            if(opened_at < from_ts, toInt64(-1), intDiv(dateDiff('millisecond', from_ts, opened_at), step_ms)),
+            toInt64(1), toUInt64(open_kind IN ('created', 'reopened') AND opened_at >= from_ts), toUInt64(0), toUInt8(1)
+        FROM edge_periods
+        WHERE opened_at >= wm
+        UNION ALL
+        SELECT tenant, region,
+            if(assumeNotNull(closed_at) < from_ts, toInt64(-1),
+                intDiv(dateDiff('millisecond', from_ts, assumeNotNull(closed_at)), step_ms)),
+            toInt64(-1), toUInt64(0), toUInt64(close_kind != 'transfer' AND closed_at >= from_ts), toUInt8(1)
+        FROM edge_periods
+        WHERE closed_at IS NOT NULL AND closed_at >= wm AND closed_at < to_ts
+    ),
+    per_bucket AS
+    (
+        SELECT tenant, region, bucket, sum(net) AS net, sum(inflow) AS inflow, sum(outflow) AS outflow,
+            max(evidence) AS evidence
+        FROM contributions
+        GROUP BY tenant, region, bucket
+    ),
+    -- Dense per tenant and region, position i = bucket i - 1; the backlog at a bucket's end is the
+    -- running sum from the anchor.
+    per_tenant_region AS
+    (
+        SELECT
+            tenant,
+            region,
+            arrayCumSum(arrayResize(groupArrayInsertAt(net, toUInt32(bucket + 1)), bucket_count + 1)) AS backlogs,
+            arrayResize(groupArrayInsertAt(inflow, toUInt32(bucket + 1)), bucket_count + 1) AS inflows,
+            arrayResize(groupArrayInsertAt(outflow, toUInt32(bucket + 1)), bucket_count + 1) AS outflows,
+            max(evidence) AS evidence
+        FROM per_bucket
+        GROUP BY tenant, region
+    ),
+    per_region AS
+    (
+        SELECT region, bucket, sum(backlog) AS backlog, sum(inflow) AS inflow, sum(outflow) AS outflow,
+            max(evidence) AS evidence
+        FROM per_tenant_region
+        ARRAY JOIN
+            range(toInt64(-1), bucket_count) AS bucket,
+            backlogs AS backlog,
+            inflows AS inflow,
+            outflows AS outflow
+        WHERE bucket >= 0
+        GROUP BY region, bucket
+        UNION ALL
+        SELECT {region:String}, arrayJoin(range(bucket_count)), 0, 0, 0, 1
+        WHERE {region:String} != ''
+    )
+SELECT
+    region,
+    toString(from_ts + toIntervalMillisecond(bucket * step_ms)) AS bucket_start,
+    toString(least(from_ts + toIntervalMillisecond((bucket + 1) * step_ms), to_ts)) AS bucket_end,
+    toInt64(sum(backlog)) AS backlog,
+    toUInt64(sum(inflow)) AS inflow,
+    toUInt64(sum(outflow)) AS outflow
+FROM per_region
+GROUP BY region, bucket
+HAVING max(evidence) = 1
+ORDER BY region, bucket
