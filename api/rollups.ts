@@ -16,7 +16,7 @@ import { tables } from '../core/tables.js';
 //   (rollupParamsAnyInstant).
 // Anything else is answered live, which is exact but scans. The per-slice backlog rollup
 // (backlog_hourly, sql/migrations/0008_backlog_hourly.sql) has a watermark of its own per tenant
-// and answers by the same rules (backlogParams).
+// and answers by the same rules (backlogParams, backlogParamsAnyInstant).
 
 const HOUR = 3_600_000;
 
@@ -155,6 +155,21 @@ export function backlogParams(
   opts: ParamOptions = {},
 ): BacklogRollupParams | null {
   const p = wm && watermarkParams(wm.backlogUntil, wm.backlogUnmaterialised, wm.readAt, range, opts);
+  return p ? { bwm_tenants: p.tenants, bwm_until: p.until } : null;
+}
+
+/** backlogParams for a query that splits hours at any instant (backlog-instants-rollup.sql). */
+export function backlogParamsAnyInstant(
+  wm: RollupWatermarks | null,
+  range: Range,
+  opts: ParamOptions = {},
+): BacklogRollupParams | null {
+  const p =
+    wm &&
+    watermarkParams(wm.backlogUntil, wm.backlogUnmaterialised, wm.readAt, range, {
+      ...opts,
+      anyInstant: true,
+    });
   return p ? { bwm_tenants: p.tenants, bwm_until: p.until } : null;
 }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParams, rollupParamsAnyInstant } from '../rollups.js';
+import { backlogParamsAnyInstant, rollupParamsAnyInstant } from '../rollups.js';
 import { dimension, instant, queryRows, scopeFields } from './shared.js';
 
 const querySchema = z.object({
@@ -59,7 +59,7 @@ export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (a
       schema: {
         summary: 'Backlog growth against headcount growth per region',
         description:
-          'Per region over the window of 7 or 28 days ending at `at`: backlog B and headcount H (FTE of active roster members) at the start and the end, the growth of each, the load B / H, and the gap = backlog growth - headcount growth in percentage points. A positive gap means the backlog outpaces the people working it. B and H at an instant are the state once every event before it happened. Without `team` for any `at`, with `team` for `at` on a whole hour, the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
+          'Per region over the window of 7 or 28 days ending at `at`: backlog B and headcount H (FTE of active roster members) at the start and the end, the growth of each, the load B / H, and the gap = backlog growth - headcount growth in percentage points. A positive gap means the backlog outpaces the people working it. B and H at an instant are the state once every event before it happened. The answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: querySchema,
         response: { 200: responseSchema },
       },
@@ -69,13 +69,12 @@ export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (a
       const at = q.at ?? new Date();
       const windowDays = Number(q.window);
       const start = new Date(at.getTime() - windowDays * 86_400_000);
-      // B(start) and B(end) from the region rollup at any instant (it keeps the instants of each
-      // hour's changes) whenever it is usable at all, the default `at` (now) included; with a team
-      // from the per-slice backlog_hourly under its own watermarks, whose hours cannot be split:
-      // both ends on whole hours or at/after the watermark.
+      // B(start) and B(end) from the rollups at any instant (they keep the instants of each hour's
+      // changes) whenever they are usable at all, the default `at` (now) included; with a team from
+      // the per-slice backlog_hourly under its own watermarks.
       const range = { from: start, to: at, tenant: q.tenant };
       const wm = await rollups.watermarks();
-      const teamWm = q.team === undefined ? null : backlogParams(wm, range);
+      const teamWm = q.team === undefined ? null : backlogParamsAnyInstant(wm, range);
       const watermarks =
         q.team === undefined
           ? rollupParamsAnyInstant(wm, range)

@@ -6,7 +6,7 @@ import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParams, rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { backlogParamsAnyInstant, rollupParamsAnyInstant, splitHours } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
 const maxBuckets = 10_000;
@@ -90,36 +90,27 @@ export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch,
         to: toClickHouseTime(q.to),
         step_seconds: intervalSeconds[q.interval],
       };
-      // The region rollup keeps the instants of its changes and flows within each hour, so its
-      // buckets may start anywhere (backlog-region-instants-rollup.sql). It has no customer, team or
-      // priority: a slice reads backlog_hourly, under its own watermarks, whose hours are whole:
-      // every interval is whole hours, so with `from` on a whole hour so is every bucket edge but
-      // possibly `to`.
+      // Both backlog rollups keep the instants of their changes and flows within each hour, so the
+      // buckets may start and end anywhere (backlog-instants-rollup.sql). The region rollup has no
+      // customer, team or priority: a slice reads backlog_hourly, under its own watermarks.
       const range = { from: q.from, to: q.to, tenant: q.tenant };
       const wm = await rollups.watermarks();
       const slice = { customer: q.customer ?? '', team: q.team ?? '', priority: q.priority ?? '' };
-      let query: string;
-      let queryParams: Record<string, unknown>;
-      if (sliced) {
-        const sliceWm = backlogParams(wm, range);
-        query = sliceWm ? 'backlog-region-rollup' : 'backlog-by-slice';
-        queryParams = sliceWm
-          ? {
-              ...params,
-              ...slice,
-              wm_tenants: sliceWm.bwm_tenants,
-              wm_until: sliceWm.bwm_until,
-              source: tables.backlogHourly,
-            }
-          : { ...params, ...slice, group_by: 'region' };
-      } else {
-        const regionWm = rollupParamsAnyInstant(wm, range);
-        query = regionWm ? 'backlog-region-instants-rollup' : 'backlog';
-        queryParams = regionWm
-          ? { ...params, ...regionWm, split_hours: splitHours(bucketEdges(q.from, q.to, q.interval)) }
-          : params;
-      }
-      reply.header('x-baton-source', query === 'backlog' || query === 'backlog-by-slice' ? 'live' : 'rollup');
+      const sliceWm = sliced ? backlogParamsAnyInstant(wm, range) : null;
+      const rollup = sliced
+        ? sliceWm && { wm_tenants: sliceWm.bwm_tenants, wm_until: sliceWm.bwm_until }
+        : rollupParamsAnyInstant(wm, range);
+      reply.header('x-baton-source', rollup ? 'rollup' : 'live');
+      const query = rollup ? 'backlog-instants-rollup' : sliced ? 'backlog-by-slice' : 'backlog';
+      const queryParams = rollup
+        ? {
+            ...params,
+            ...slice,
+            ...rollup,
+            source: sliced ? tables.backlogHourly : tables.backlogRegionHourly,
+            split_hours: splitHours(bucketEdges(q.from, q.to, q.interval)),
+          }
+        : { ...params, ...(sliced ? { ...slice, group_by: 'region' } : {}) };
       const rs = await ch.query({
         query: readQuery(query),
         format: 'JSONEachRow',

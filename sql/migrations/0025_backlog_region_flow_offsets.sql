@@ -2,7 +2,7 @@
 -- of every change (0020_backlog_region_change_offsets.sql), so that /v1/metrics/backlog answers
 -- buckets whose edges fall inside hours (`from=now-24h`) from the rollup: an hour an edge falls
 -- inside is split at it, the backlog by the change offsets and the flows by these
--- (sql/queries/backlog-region-instants-rollup.sql). inflow_offsets_ms holds the periods opened as
+-- (sql/queries/backlog-instants-rollup.sql). inflow_offsets_ms holds the periods opened as
 -- 'created' or 'reopened', outflow_offsets_ms those closed otherwise than by 'transfer', as
 -- milliseconds since the hour's start, sorted: their lengths are the row's inflow and outflow.
 ALTER TABLE backlog_region_hourly

@@ -1,8 +1,14 @@
 -- Recomputes backlog_hourly for one tenant and the closed hours [from, to), for every slice
 -- (customer, region, team, priority), from ticket_lifecycle FINAL, with backlog.sql's definitions.
 -- Every slice that has a period overlapping the range, or a non-zero row already stored in it, gets
--- a row for every hour (0 included), so a slice whose backlog dropped to 0 is overwritten too.
-INSERT INTO backlog_hourly (tenant, customer, region, team, priority, hour, backlog, inflow, outflow, version)
+-- a row for every hour (0 included), so a slice whose backlog dropped to 0, or whose only changes
+-- in an hour moved out of it, is overwritten too. As backlog_region_hourly's
+-- (backlog-region-hourly-materialise.sql), each row keeps the instants within its hour of every
+-- period opened / closed, transfers included, and of the inflow and outflow alone, in milliseconds
+-- since the hour's start, sorted (0026_backlog_slice_offsets.sql): backlog = previous hour's backlog
+-- + length(opened) - length(closed).
+INSERT INTO backlog_hourly (tenant, customer, region, team, priority, hour, backlog, inflow, outflow,
+    opened_offsets_ms, closed_offsets_ms, inflow_offsets_ms, outflow_offsets_ms, version)
 WITH
     toDateTime64({from:DateTime('UTC')}, 3, 'UTC') AS from_ts,
     toDateTime64({to:DateTime('UTC')}, 3, 'UTC') AS to_ts,
@@ -41,7 +47,11 @@ WITH
             if(at < from_ts, toInt64(-1), intDiv(dateDiff('millisecond', from_ts, at), step_ms)) AS bucket,
             sum(delta) AS net,
             sum(is_inflow) AS inflow,
-            sum(is_outflow) AS outflow
+            sum(is_outflow) AS outflow,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), delta = 1 AND at >= from_ts)) AS opened_offsets,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), delta = -1 AND at >= from_ts)) AS closed_offsets,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), is_inflow = 1 AND at >= from_ts)) AS inflow_offsets,
+            arraySort(groupArrayIf(toUInt32(toUnixTimestamp64Milli(at) % step_ms), is_outflow = 1 AND at >= from_ts)) AS outflow_offsets
         FROM changes
         GROUP BY customer, region, team, priority, bucket
     ),
@@ -55,7 +65,7 @@ WITH
         SELECT DISTINCT toString(customer), toString(region), toString(team), toString(priority)
         FROM backlog_hourly FINAL
         WHERE tenant = {tenant:String} AND hour >= from_ts AND hour < to_ts
-          AND (backlog != 0 OR inflow != 0 OR outflow != 0)
+          AND (backlog != 0 OR inflow != 0 OR outflow != 0 OR notEmpty(opened_offsets_ms) OR notEmpty(closed_offsets_ms))
     ),
     grid AS
     (
@@ -72,6 +82,10 @@ WITH
             g.bucket AS bucket,
             p.inflow AS inflow,
             p.outflow AS outflow,
+            p.opened_offsets AS opened_offsets,
+            p.closed_offsets AS closed_offsets,
+            p.inflow_offsets AS inflow_offsets,
+            p.outflow_offsets AS outflow_offsets,
             sum(p.net) OVER (
                 PARTITION BY g.customer, g.region, g.team, g.priority
                 ORDER BY g.bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -91,6 +105,10 @@ SELECT
     toInt64(backlog),
     toUInt64(inflow),
     toUInt64(outflow),
+    opened_offsets,
+    closed_offsets,
+    inflow_offsets,
+    outflow_offsets,
     {version:UInt64}
 FROM series
 WHERE bucket >= 0

@@ -14,7 +14,7 @@
 -- transfer closes, and backlog = previous hour's backlog + length(opened) - length(closed).
 -- inflow_offsets_ms / outflow_offsets_ms keep the instants of the inflow and the outflow alone
 -- (0025_backlog_region_flow_offsets.sql), so that a bucket edge inside an hour splits its flows
--- too (backlog-region-instants-rollup.sql).
+-- too (backlog-instants-rollup.sql).
 INSERT INTO backlog_region_hourly (tenant, region, hour, backlog, inflow, outflow, opened_offsets_ms,
     closed_offsets_ms, inflow_offsets_ms, outflow_offsets_ms, version)
 WITH

@@ -6,17 +6,15 @@
 --   the periods of hour h's row opened before x minus those closed before x (its sorted
 --   opened_offsets_ms / closed_offsets_ms below x - h; nothing when x is a whole hour);
 -- - x >= W: the rollup's backlog at W (its hour W - 1h, 0 if none) plus the changes of the periods
---   opened or closed in [W, x), read from ticket_lifecycle_recent (see backlog-region-rollup.sql).
+--   opened or closed in [W, x), read from ticket_lifecycle_recent (see backlog-instants-rollup.sql).
 -- So `at` may be any instant (W is a whole hour: an hour is either wholly before it or not). A
 -- region is listed when a period of it was open during the window [start, end), as live:
 -- B(start) > 0, or a period opened or closed in [start, end) (an offset in that span of an hour
 -- before W, inflow or outflow of an hour wholly inside it, or a change of the edge), or a backlog
 -- > 0 at an hour end inside the window.
 -- {source} is backlog_region_hourly (every slice summed; {team} empty) or, for a team, the
--- per-slice backlog_hourly under its own watermarks, whose offsets are always empty: then both ends
--- must be whole hours or at/after W (api/rollups.ts, backlogParams), and a region whose only team
--- period before W moved in and out within one hour is not listed (live lists it), as in
--- backlog-region-rollup.sql. Headcount as live, {team} included.
+-- per-slice backlog_hourly under its own watermarks, which keeps the same offsets per slice
+-- (0026_backlog_slice_offsets.sql). Headcount as live, {team} included.
 WITH
     {at:DateTime64(3, 'UTC')} AS end_ts,
     end_ts - toIntervalDay({window_days:UInt16}) AS start_ts,

@@ -3,7 +3,7 @@
 -- tenant, with W its watermark ({wm_tenants} / {wm_until}; never materialised = 0):
 -- - a bound at or before W: the backlog_region_hourly backlog of the hour ending there;
 -- - a bound after W: the backlog of the hour ending at W plus the periods opened and minus those
---   closed in [W, bound), read from ticket_lifecycle_recent (backlog-region-rollup.sql's edge);
+--   closed in [W, bound), read from ticket_lifecycle_recent (backlog-instants-rollup.sql's edge);
 -- - flows between two bounds: the hours before W, plus the edge's openings and closings from W on.
 -- Empty {tenant} / {region} mean all.
 WITH

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitHours } from '../../api/rollups.js';
 import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { lifecycleDatabase } from '../helpers/lifecycle-database.js';
 
-// sql/queries/backlog-region-rollup.sql over backlog_hourly, on hand-made periods: per region and bucket of
-// [Mon 9 March 2026, Mon 16 March), for a customer / team / priority slice, backlog_hourly (filled
-// by its materialise query) before the watermark and ticket_lifecycle_recent from it must give
-// backlog-by-slice.sql's rows grouped by region, wherever the watermark falls. The one region the
-// rollup cannot list is worked out below.
+// sql/queries/backlog-instants-rollup.sql over backlog_hourly, on hand-made periods: per region and
+// bucket of [Mon 9 March 2026, Mon 16 March), and of ranges whose edges fall inside hours, for a
+// customer / team / priority slice, backlog_hourly (filled by its materialise query, with the
+// instants of each hour's changes) before the watermark and ticket_lifecycle_recent from it must
+// give backlog-by-slice.sql's rows grouped by region, wherever the watermark falls.
 //
 // Tenant tb, APAC unless noted (times March 2026, UTC):
 //   A  acme t1 high, created 1st, open throughout
@@ -206,8 +207,9 @@ async function run(name: string, filters: Filters, range: Range, params: Record<
 const live = (filters: Filters, range: Range) =>
   run('backlog-by-slice', filters, range, { group_by: 'region' });
 const rollup = (filters: Filters, range: Range, w: string) =>
-  run('backlog-region-rollup', filters, range, {
+  run('backlog-instants-rollup', filters, range, {
     source: tables.backlogHourly,
+    split_hours: splitHours(edgesOf(range)),
     wm_tenants: ['tb', 'other'],
     wm_until: [t(w).slice(0, 19), t(m(13)).slice(0, 19)],
   }).then((rows) =>
@@ -221,20 +223,34 @@ const rollup = (filters: Filters, range: Range, w: string) =>
     ),
   );
 
+/** The buckets' edges, as the backlog route computes them. */
+function edgesOf(range: Range): Date[] {
+  const edges: Date[] = [];
+  for (let at = Date.parse(range.from); at < Date.parse(range.to); at += range.step_seconds * 1000)
+    edges.push(new Date(at));
+  return [...edges, new Date(range.to)];
+}
+
 const hourly = { from: FROM, to: TO, step_seconds: 3_600 };
 const daily = { from: FROM, to: TO, step_seconds: 86_400 };
 
-describe('backlog-region-rollup.sql over backlog_hourly', () => {
+describe('backlog-instants-rollup.sql over backlog_hourly', () => {
   it.each(slices)('%o: the live rows, wherever the watermark falls', async (filters) => {
     for (const range of [hourly, daily]) {
       const want = await live(filters, range);
       for (const w of watermarks) expect(await rollup(filters, range, w), `W=${w}`).toEqual(want);
     }
-    // `to` inside an hour, at/after every watermark.
-    const ragged = { from: m(9, '05:00'), to: m(15, '10:17'), step_seconds: 7 * 3_600 };
-    const want = await live(filters, ragged);
-    for (const w of watermarks.filter((w) => w <= ragged.to))
-      expect(await rollup(filters, ragged, w), `W=${w}`).toEqual(want);
+    // Edges inside hours (D's and K's moves within one hour among them), before and after every
+    // watermark: those hours are split at the edges.
+    for (const ragged of [
+      { from: m(9, '05:00'), to: m(15, '10:17'), step_seconds: 7 * 3_600 },
+      { from: m(9, '10:10'), to: m(16), step_seconds: 3_600 },
+      { from: m(10, '14:25'), to: m(13, '02:00'), step_seconds: 86_400 },
+    ]) {
+      const want = await live(filters, ragged);
+      for (const w of watermarks)
+        expect(await rollup(filters, ragged, w), `W=${w} ${ragged.from}`).toEqual(want);
+    }
   });
 
   it('the slices see moves as neither inflow nor outflow, and moves within a slice not at all', async () => {
@@ -263,15 +279,19 @@ describe('backlog-region-rollup.sql over backlog_hourly', () => {
     );
   });
 
-  it('a region held by a slice only within one hour before the watermark is listed live alone', async () => {
+  it('a region held by a slice only within one hour before the watermark is listed, as live', async () => {
     // t3 held D from 14:10 to 14:40 on the 10th: live lists APAC with every figure 0; the rollup
-    // has no figure for it, unless the edge holds the period (the watermark at 14:00 or before).
+    // knows the period from the hour's opened offset.
     const want = await live({ team: 't3' }, hourly);
     expect(want.length).toBe(168);
     expect(
       want.every((r) => r.slice === 'APAC' && Number(r.backlog) + Number(r.inflow) + Number(r.outflow) === 0),
     ).toBe(true);
-    for (const w of watermarks)
-      expect(await rollup({ team: 't3' }, hourly, w), `W=${w}`).toEqual(w <= m(10, '14:00') ? want : []);
+    for (const w of watermarks) expect(await rollup({ team: 't3' }, hourly, w), `W=${w}`).toEqual(want);
+    // Inside the hour, the backlog at 14:25 holds D.
+    const within = { from: m(10, '13:25'), to: m(10, '15:25'), step_seconds: 3_600 };
+    const got = await rollup({ team: 't3' }, within, m(12));
+    expect(got.map((r) => Number(r.backlog))).toEqual([1, 0]);
+    expect(got).toEqual(await live({ team: 't3' }, within));
   });
 });

@@ -1,23 +1,29 @@
 -- backlog.sql's answer (per region and bucket of {step_seconds} from {from} to {to}: backlog at the
--- bucket's end, inflow, outflow) from backlog_region_hourly plus the open edge, for any {from} and
--- {to}: the rollup keeps the instants within each hour of every change of the backlog
--- (opened_offsets_ms / closed_offsets_ms, 0020) and of the flows (inflow_offsets_ms /
--- outflow_offsets_ms, 0025). Per tenant, with W its watermark ({wm_tenants} / {wm_until}; never
--- materialised = 0), the backlog at each bucket end is the backlog at an anchor plus every change
--- after it, bucket by bucket:
+-- bucket's end, inflow, outflow) from an hourly backlog rollup plus the open edge, for any {from}
+-- and {to}, and with the {customer} / {team} / {priority} filters backlog-by-slice.sql's grouped by
+-- region. {source} is backlog_region_hourly (every slice summed: its slice columns are empty) or,
+-- for a filtered request, backlog_hourly (per slice, under its own watermarks). Both keep the
+-- instants within each hour of every change of the backlog (opened_offsets_ms /
+-- closed_offsets_ms) and of the flows (inflow_offsets_ms / outflow_offsets_ms; 0020, 0025, 0026).
+-- Per tenant, with W its watermark of that rollup ({wm_tenants} / {wm_until}; never materialised =
+-- 0), the backlog at each bucket end is the backlog at an anchor plus every change after it, bucket
+-- by bucket:
 -- - {from} before W: the anchor is the backlog at {from}: the row of {from}'s hour h, less the
 --   changes of h at or after {from} (a whole-hour {from} takes all of h's: the backlog at its start).
 --   The changes follow: an hour an edge falls inside ({split_hours}) change by change at its
 --   instant, every other hour as a whole (length(opened) - length(closed), its inflow and outflow);
 -- - {from} at or after W: the anchor is the rollup's backlog at W (its hour W - 1h);
--- - from W on, the periods opened or closed in [W, {to}), read from ticket_lifecycle_recent (a
---   period that changes at or after W belongs to a ticket with an event then, which it holds),
---   before {from} into the anchor.
--- The rollup has a row for every hour of a region with a period open in it, so a missing row is a
--- backlog of 0 with no change. A region is listed when a period of it opened before {to}, as live:
--- an opened offset or a non-zero figure in an hour before it, or a change of the edge; the
--- requested {region} is listed even without tickets, as backlog.sql lists it. Empty {tenant} /
--- {region} mean all.
+-- - from W on, the (filtered) periods opened or closed in [W, {to}), read from
+--   ticket_lifecycle_recent (a period that changes at or after W belongs to a ticket with an event
+--   then, which it holds), before {from} into the anchor.
+-- Both sides hold the lifecycle's periods, one per slice of all four dimensions: a move into or out
+-- of a filtered slice is a 'transfer' close or open (neither inflow nor outflow), and a move within
+-- it (e.g. a priority change under team=) is a close and an open at the same instant, which cancel.
+-- A rollup has a row for every hour of a slice with a period open in it, so a missing row is a
+-- backlog of 0 with no change. A region is listed when a (filtered) period of it opened before
+-- {to}, as live: an opened offset or a non-zero figure in an hour before it, or a change of the
+-- edge. Unfiltered, the requested {region} is listed even without tickets, as backlog.sql lists it;
+-- filtered, as backlog-by-slice.sql, it is not. Empty {tenant} / {region} / filters mean all.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts,
@@ -68,9 +74,12 @@ WITH
                             arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, outflow_offsets_ms))),
                     [])) AS items,
             toUInt8(backlog != 0 OR inflow != 0 OR outflow != 0 OR notEmpty(opened_offsets_ms)) AS evidence
-        FROM backlog_region_hourly FINAL
+        FROM {source:Identifier} FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR region = {region:String})
+          AND ({team:String} = '' OR team = {team:String})
+          AND ({priority:String} = '' OR priority = {priority:String})
+          AND ({customer:String} = '' OR customer = {customer:String})
           AND hour < to_ts
           AND hour_ts < wm
     ),
@@ -87,9 +96,12 @@ WITH
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm
         FROM ticket_lifecycle_recent FINAL
-        ARRAY JOIN iv_region, iv_opened_at, iv_open_kind, iv_closed_at, iv_close_kind
+        ARRAY JOIN iv_customer, iv_region, iv_team, iv_priority, iv_opened_at, iv_open_kind, iv_closed_at, iv_close_kind
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR iv_region = {region:String})
+          AND ({team:String} = '' OR iv_team = {team:String})
+          AND ({priority:String} = '' OR iv_priority = {priority:String})
+          AND ({customer:String} = '' OR iv_customer = {customer:String})
           AND iv_opened_at < to_ts
           AND (iv_opened_at >= wm OR (iv_closed_at IS NOT NULL AND iv_closed_at >= wm AND iv_closed_at < to_ts))
     ),
@@ -147,7 +159,7 @@ WITH
         GROUP BY region, bucket
         UNION ALL
         SELECT {region:String}, arrayJoin(range(bucket_count)), 0, 0, 0, 1
-        WHERE {region:String} != ''
+        WHERE {region:String} != '' AND {customer:String} = '' AND {team:String} = '' AND {priority:String} = ''
     )
 SELECT
     region,

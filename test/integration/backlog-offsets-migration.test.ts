@@ -5,9 +5,10 @@ import { tables } from '../../core/tables.js';
 import { loadMigrations, migrate } from '../../sql/migrate.js';
 import { isolatedConfig, testLogger } from '../helpers/services.js';
 
-// 0025_backlog_region_flow_offsets.sql on a database whose backlog_region_hourly rows were written
-// before it: each row gets the instants of its hour's inflow and outflow from the lifecycle, its
-// figures and change offsets stay as stored, and a pass of backlog-region-hourly-materialise.sql
+// 0025_backlog_region_flow_offsets.sql and 0026_backlog_slice_offsets.sql on a database whose
+// backlog_region_hourly / backlog_hourly rows were written before them: each row gets the instants
+// of its hour's inflow and outflow (and, per slice, of every change) from the lifecycle, its figures
+// stay as stored, and a pass of backlog-region-hourly-materialise.sql / backlog-hourly-materialise.sql
 // over the same hours writes the same rows.
 
 const config = isolatedConfig('backlog_flow_offsets');
@@ -60,11 +61,11 @@ const stored: [string, number, number, number, number, number[], number[]][] = [
   ['EMEA', 1, 0, 0, 1, [], [5 * MIN]],
 ];
 
-async function rows(): Promise<unknown[][]> {
+async function rows(table: string = tables.backlogRegionHourly): Promise<unknown[][]> {
   const rs = await ch.query({
     query: `SELECT toString(region), dateDiff('hour', {b:DateTime('UTC')}, hour), backlog, inflow, outflow,
                    opened_offsets_ms, closed_offsets_ms, inflow_offsets_ms, outflow_offsets_ms
-            FROM ${tables.backlogRegionHourly} FINAL ORDER BY 1, 2`,
+            FROM ${table} FINAL ORDER BY 1, 2`,
     query_params: { b: hourParam(B) },
     format: 'JSONCompactEachRow',
   });
@@ -99,6 +100,23 @@ beforeAll(async () => {
       version: 1,
     })),
   });
+  // Before 0026 backlog_hourly's offsets were always empty. Each region has one slice here.
+  await ch.insert({
+    table: tables.backlogHourly,
+    format: 'JSONEachRow',
+    values: stored.map(([region, h, backlog, inflow, outflow]) => ({
+      tenant: 'bl',
+      customer: 'c1',
+      region,
+      team: `${region}-l1`,
+      priority: 'high',
+      hour: hourParam(B + h * HOUR),
+      backlog,
+      inflow,
+      outflow,
+      version: 1,
+    })),
+  });
 });
 
 afterAll(async () => {
@@ -106,8 +124,8 @@ afterAll(async () => {
   await Promise.all([admin.close(), ch?.close()]);
 });
 
-describe('0025_backlog_region_flow_offsets.sql', () => {
-  it('gives each stored hour its inflow and outflow instants, as a pass computes them', async () => {
+describe('0025_backlog_region_flow_offsets.sql and 0026_backlog_slice_offsets.sql', () => {
+  it('give each stored hour its instants, as a pass computes them', async () => {
     const files = (await loadMigrations()).filter((m) => m.version >= 25);
     expect((await migrate(admin, ch, config.CLICKHOUSE_DATABASE, logger, files)).applied).toEqual(
       files.map((m) => m.version),
@@ -120,6 +138,7 @@ describe('0025_backlog_region_flow_offsets.sql', () => {
       ['EMEA', 1, 0, 0, 1, [], [5 * MIN], [], [5 * MIN]],
     ];
     expect(await rows()).toEqual(expected);
+    expect(await rows(tables.backlogHourly)).toEqual(expected);
 
     // The pass's rows replace the migration's (a newer version): the same figures and offsets.
     const version = Date.now() + 60_000;
@@ -134,5 +153,16 @@ describe('0025_backlog_region_flow_offsets.sql', () => {
     });
     expect(Number((await rs.json<{ n: string }>())[0]!.n)).toBe(4);
     expect(await rows()).toEqual(expected);
+    await ch.command({
+      query: readQuery('backlog-hourly-materialise'),
+      query_params: { tenant: 'bl', from: hourParam(B), to: hourParam(B + 2 * HOUR), version },
+    });
+    const sliceRows = await ch.query({
+      query: `SELECT count() AS n FROM ${tables.backlogHourly} FINAL WHERE version = {version:UInt64}`,
+      query_params: { version },
+      format: 'JSONEachRow',
+    });
+    expect(Number((await sliceRows.json<{ n: string }>())[0]!.n)).toBe(4);
+    expect(await rows(tables.backlogHourly)).toEqual(expected);
   });
 });
