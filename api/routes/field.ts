@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams } from '../rollups.js';
+import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
 import { checkRange, dimension, queryRows, rangeFields, scopeFields } from './shared.js';
 
 const querySchema = z
@@ -59,15 +59,16 @@ export const fieldRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, r
       schema: {
         summary: 'Field execution per region',
         description:
-          'Over the field jobs completed in [from, to), per region: dispatch latency and arrival p50/p90 (exact, interpolated between ranks), access delay, parts delay, late-parts and faulty-on-arrival rates among jobs that involved parts, first-time-fix, revisit and scope-change rates, and planned vs actual duration. Cancelled and open jobs are not counted; a rate or percentile with nothing to count is null. With `from` on a whole hour the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
+          'Over the field jobs completed in [from, to), per region: dispatch latency and arrival p50/p90 (exact, interpolated between ranks), access delay, parts delay, late-parts and faulty-on-arrival rates among jobs that involved parts, first-time-fix, revisit and scope-change rates, and planned vs actual duration. Cancelled and open jobs are not counted; a rate or percentile with nothing to count is null. The answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: querySchema,
         response: { 200: responseSchema },
       },
     },
     async (req, reply) => {
       const q = req.query;
-      // The rollup has tenant, region and customer: every filter.
-      const wm = rollupParams(await rollups.watermarks(), q);
+      // The rollup has tenant, region and customer: every filter; it keeps each job's completion
+      // instant within its hour, so the range may start and end inside one.
+      const wm = rollupParamsAnyInstant(await rollups.watermarks(), q);
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const params = {
         tenant: q.tenant ?? '',
@@ -77,7 +78,12 @@ export const fieldRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, r
         to: toClickHouseTime(q.to),
       };
       const rows = wm
-        ? await queryRows(ch, 'field-summary-rollup', { ...params, ...wm }, rowSchema)
+        ? await queryRows(
+            ch,
+            'field-summary-rollup',
+            { ...params, ...wm, split_hours: splitHours([q.from, q.to]) },
+            rowSchema,
+          )
         : await queryRows(ch, 'field-summary', params, rowSchema);
       return {
         from: q.from.toISOString(),

@@ -1,9 +1,13 @@
 -- field-summary.sql's answer from the region rollups (api/rollups.ts): jobs completed before each
 -- tenant's watermark from field_hourly, at or after it from field_job_facts_recent, each of those
--- as a row of one job in field_hourly's form. {from} is a whole hour, so an hour of the rollup is
--- inside the range or out. {wm_tenants} / {wm_until} are the watermarks (a tenant missing has
--- none). Same parameters and definitions otherwise.
-WITH completed AS
+-- as a row of one job in field_hourly's form. An hour that {from} or {to} falls inside
+-- ({split_hours}) is read job by job, each at its own completion instant (the row's
+-- `jobs_completed`, 0027_field_job_instants.sql), so the range may start and end anywhere; every
+-- other hour is summed. {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none).
+-- Same parameters and definitions otherwise.
+WITH
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
+    completed AS
 (
     SELECT
         toString(region) AS region,
@@ -27,7 +31,34 @@ WITH completed AS
       AND ({customer:String} = '' OR customer = {customer:String})
       AND hour >= {from:DateTime64(3, 'UTC')}
       AND hour < {to:DateTime64(3, 'UTC')}
+      AND NOT has(split_hours, hour)
       AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
+    UNION ALL
+    SELECT
+        toString(region),
+        toUInt64(1),
+        if(j.dispatch_latency_seconds IS NULL, [], [assumeNotNull(j.dispatch_latency_seconds)]),
+        if(j.arrival_seconds IS NULL, [], [assumeNotNull(j.arrival_seconds)]),
+        if(j.parts_delay_seconds IS NULL, [], [assumeNotNull(j.parts_delay_seconds)]),
+        j.access_delay_ms,
+        toUInt64(j.access_delayed),
+        toUInt64(j.with_parts),
+        toUInt64(j.parts_late),
+        toUInt64(j.parts_faulty),
+        toUInt64(j.first_time_fix),
+        toUInt64(j.revisited),
+        toUInt64(j.scope_changed),
+        j.ratio,
+        toUInt64(j.ratio_counted)
+    FROM field_hourly FINAL
+    ARRAY JOIN jobs_completed AS j
+    WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+      AND ({region:String} = '' OR region = {region:String})
+      AND ({customer:String} = '' OR customer = {customer:String})
+      AND has(split_hours, hour)
+      AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
+      AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(j.offset_ms) >= {from:DateTime64(3, 'UTC')}
+      AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(j.offset_ms) < {to:DateTime64(3, 'UTC')}
     UNION ALL
     SELECT
         toString(region),
