@@ -1,4 +1,3 @@
-import { IANAZone } from 'luxon';
 import type { ClickHouseClient } from '../core/clickhouse.js';
 import { toClickHouseTime } from '../core/clickhouse.js';
 import { tables } from '../core/tables.js';
@@ -214,35 +213,4 @@ export function splitHours(edges: readonly Date[]): string[] {
 /** Whether whole hours of a time zone start on whole hours of UTC throughout [from, to). */
 export function zoneKeepsWholeHours(edges: readonly Date[]): boolean {
   return edges.every((e) => e.getTime() % HOUR === 0);
-}
-
-/** How far apart a zone's offset is sampled: no zone changes its offset twice within that long. */
-const OFFSET_SAMPLE_MS = 6 * HOUR;
-const DAY = 24 * HOUR;
-/** Per zone and UTC day: whether the zone was a whole number of hours off UTC all that day. */
-const wholeDays = new Map<string, boolean>();
-const maxWholeDays = 100_000;
-
-/**
- * Whether a time zone is a whole number of hours off UTC throughout [from, to], so that every UTC
- * hour lies in one local hour (a zone 30 or 45 minutes off, even for part of the range, is not).
- * Each UTC day's answer is kept: a dashboard asks about the same year of days again and again.
- */
-export function zoneOffsetInWholeHours(tz: string, from: Date, to: Date): boolean {
-  const zone = IANAZone.create(tz);
-  if (!zone.isValid) return false;
-  const whole = (ms: number) => zone.offset(ms) % 60 === 0;
-  if (!whole(from.getTime()) || !whole(to.getTime())) return false;
-  for (let day = Math.floor(from.getTime() / DAY); day * DAY <= to.getTime(); day++) {
-    const key = `${tz}\n${day}`;
-    let known = wholeDays.get(key);
-    if (known === undefined) {
-      known = true;
-      for (let t = day * DAY; t < (day + 1) * DAY; t += OFFSET_SAMPLE_MS) if (!whole(t)) known = false;
-      if (wholeDays.size >= maxWholeDays) wholeDays.clear();
-      wholeDays.set(key, known);
-    }
-    if (!known) return false;
-  }
-  return true;
 }

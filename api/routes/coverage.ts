@@ -6,7 +6,7 @@ import { readCalendarsFile, regionZones } from '../../core/calendar-file.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams, zoneOffsetInWholeHours } from '../rollups.js';
+import { rollupParams, rollupParamsAnyInstant, splitHours } from '../rollups.js';
 import { dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // Coverage gap, update staleness and specialist concentration (docs/metrics.md).
@@ -169,16 +169,16 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       schema: {
         summary: 'Coverage gap: inflow against on-shift headcount by hour of week',
         description:
-          "Per region and local hour of week (0 = Monday 00:00): how long that hour lasted in the range, the average inflow (created + reopened) per hour, the time-weighted average number of agents on shift, inflow per on-shift head, and a gap flag (`uncovered`: inflow with nobody on shift; `overloaded`: inflow per head above `maxInflowPerHead`). Hours are read in `tz` when given, otherwise in each region's calendar zone (CALENDARS_FILE; unmapped regions in the fallback calendar's zone). `from` and `to` must be on a quarter hour. With `from` on a whole hour and zones a whole number of hours off UTC, the inflow is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.",
+          "Per region and local hour of week (0 = Monday 00:00): how long that hour lasted in the range, the average inflow (created + reopened) per hour, the time-weighted average number of agents on shift, inflow per on-shift head, and a gap flag (`uncovered`: inflow with nobody on shift; `overloaded`: inflow per head above `maxInflowPerHead`). Hours are read in `tz` when given, otherwise in each region's calendar zone (CALENDARS_FILE; unmapped regions in the fallback calendar's zone). `from` and `to` must be on a quarter hour. The inflow is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.",
         querystring: coverageQuerySchema,
         response: { 200: coverageResponseSchema },
       },
     },
     async (req, reply) => {
       const q = req.query;
-      // The rollup has tenant and region; its hours fit local hours of week only in a zone a whole
-      // number of hours off UTC (checked per zone below).
-      const wm = rollupParams(await rollups.watermarks(), q);
+      // The rollup has tenant and region, and the instants of each hour's inflow: any zone and any
+      // quarter-hour range.
+      const wm = rollupParamsAnyInstant(await rollups.watermarks(), q);
       let runs: ZoneRun[];
       if (q.tz) runs = [{ tz: q.tz, regions: q.region ? [q.region] : [], exclude: [] }];
       else if (q.region) runs = [{ tz: zones.zoneOf(q.region), regions: [q.region], exclude: [] }];
@@ -201,7 +201,7 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
             tz: run.tz,
             max_inflow_per_head: q.maxInflowPerHead,
           };
-          const fromRollups = wm !== null && zoneOffsetInWholeHours(run.tz, q.from, q.to);
+          const fromRollups = wm !== null;
           const found = fromRollups
             ? await queryRows(ch, 'coverage-rollup', { ...params, ...wm }, coverageRowSchema)
             : await queryRows(ch, 'coverage', params, coverageRowSchema);
@@ -307,15 +307,16 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       schema: {
         summary: 'Specialist concentration: who resolves each category',
         description:
-          'Per region (the owner at resolution) and category, over the tickets first resolved in [from, to): resolutions, those attributed to an agent, the number of agents who resolved the category, the busiest agent and its share of the attributed resolutions; flagged when one agent resolved more than half or fewer than two agents resolved any. With `from` on a whole hour the answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
+          'Per region (the owner at resolution) and category, over the tickets first resolved in [from, to): resolutions, those attributed to an agent, the number of agents who resolved the category, the busiest agent and its share of the attributed resolutions; flagged when one agent resolved more than half or fewer than two agents resolved any. The answer is read from hourly rollups (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: specialistsQuerySchema,
         response: { 200: specialistsResponseSchema },
       },
     },
     async (req, reply) => {
       const q = req.query;
-      // The rollup has tenant and region, the only filters.
-      const wm = rollupParams(await rollups.watermarks(), q);
+      // The rollup has tenant and region, the only filters, and each resolution's instant within
+      // its hour: the range may start and end inside one.
+      const wm = rollupParamsAnyInstant(await rollups.watermarks(), q);
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const params = {
         tenant: q.tenant ?? '',
@@ -324,7 +325,12 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
         to: toClickHouseTime(q.to),
       };
       const found = wm
-        ? await queryRows(ch, 'specialist-concentration-rollup', { ...params, ...wm }, specialistRowSchema)
+        ? await queryRows(
+            ch,
+            'specialist-concentration-rollup',
+            { ...params, ...wm, split_hours: splitHours([q.from, q.to]) },
+            specialistRowSchema,
+          )
         : await queryRows(ch, 'specialist-concentration', params, specialistRowSchema);
       return {
         from: q.from.toISOString(),

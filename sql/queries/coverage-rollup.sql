@@ -2,8 +2,10 @@
 -- reopened per region from backlog_region_hourly (the same periods, kinds and region as
 -- coverage.sql's inflow) for the whole hours before each tenant's watermark, and from
 -- ticket_lifecycle_recent at or after it (a period opened then belongs to a ticket with an event
--- since, so its row is recent). Only for a zone whose offset is a whole number of hours over the
--- range and {from} on a whole hour: each UTC hour then lies in one local hour of week. Shifts are
+-- since, so its row is recent). An hour that lies in one local hour of week and wholly inside the
+-- range is counted as a whole; any other (a zone 30 or 45 minutes off UTC puts a UTC hour in two
+-- local hours, and {from} / {to} may fall inside an hour) is read period by period from its
+-- inflow_offsets_ms (0025_backlog_region_flow_offsets.sql), each at its own instant. Shifts are
 -- read from agent_shifts as in coverage.sql (a small table). {wm_tenants} / {wm_until} give each
 -- tenant's watermark (a tenant missing has none: all of it is edge); the other parameters are
 -- coverage.sql's.
@@ -28,6 +30,7 @@ WITH
     ),
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    from_ts + toIntervalMillisecond(quarter_count * quarter_ms) AS end_ts,
     inflow AS
     (
         SELECT region, how, sum(n) AS inflow
@@ -43,8 +46,26 @@ WITH
               AND NOT has({exclude_regions:Array(String)}, region)
               AND inflow > 0
               AND hour >= from_ts
-              AND hour < from_ts + toIntervalMillisecond(quarter_count * quarter_ms)
+              AND hour + toIntervalHour(1) <= end_ts
+              AND toMinute(toTimeZone(hour, {tz:String})) = 0
               AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+            UNION ALL
+            SELECT
+                toString(region),
+                (toDayOfWeek(toTimeZone(at, {tz:String})) - 1) * 24 + toHour(toTimeZone(at, {tz:String})),
+                toUInt64(1)
+            FROM backlog_region_hourly FINAL
+            ARRAY JOIN arrayMap(o -> toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(o), inflow_offsets_ms) AS at
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+              AND (empty({regions:Array(String)}) OR has({regions:Array(String)}, region))
+              AND NOT has({exclude_regions:Array(String)}, region)
+              AND inflow > 0
+              AND hour >= toStartOfHour(from_ts)
+              AND hour < end_ts
+              AND NOT (hour >= from_ts AND hour + toIntervalHour(1) <= end_ts AND toMinute(toTimeZone(hour, {tz:String})) = 0)
+              AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+              AND at >= from_ts
+              AND at < end_ts
             UNION ALL
             SELECT
                 toString(iv_region),

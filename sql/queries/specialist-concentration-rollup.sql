@@ -1,18 +1,27 @@
 -- specialist-concentration.sql's answer from the region rollups (api/rollups.ts): tickets first
 -- resolved before each tenant's watermark from specialists_hourly, at or after it from
--- ticket_facts_recent. {from} is a whole hour, so an hour of the rollup is inside the range or out.
--- {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Same parameters and
--- definitions otherwise.
+-- ticket_facts_recent. In an hour that {from} or {to} falls inside ({split_hours}) only the
+-- resolutions whose instant (the row's resolved_offsets_ms, 0028_specialist_instants.sql) is in
+-- the range count, so the range may start and end anywhere. {wm_tenants} / {wm_until} are the
+-- watermarks (a tenant missing has none). Same parameters and definitions otherwise.
 WITH per_agent AS
 (
     SELECT region, category, agent, sum(n) AS resolved
     FROM
     (
-        SELECT toString(region) AS region, toString(category) AS category, agent, resolutions AS n
+        SELECT
+            toString(region) AS region,
+            toString(category) AS category,
+            agent,
+            if(has({split_hours:Array(DateTime('UTC'))}, hour),
+                toUInt64(arrayCount(o -> toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(o) >= {from:DateTime64(3, 'UTC')}
+                    AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(o) < {to:DateTime64(3, 'UTC')},
+                    resolved_offsets_ms)),
+                resolutions) AS n
         FROM specialists_hourly FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR region = {region:String})
-          AND hour >= {from:DateTime64(3, 'UTC')}
+          AND hour >= toStartOfHour({from:DateTime64(3, 'UTC')})
           AND hour < {to:DateTime64(3, 'UTC')}
           AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
         UNION ALL
