@@ -5,6 +5,7 @@ import {
   rollupParams,
   rollupParamsAnyInstant,
   splitHours,
+  splitParams,
 } from './rollups.js';
 
 const d = (iso: string) => new Date(iso);
@@ -110,5 +111,16 @@ describe('splitHours', () => {
       '2026-06-03 00:00:00',
     ]);
     expect(splitHours([d('2026-06-01T00:00:00Z'), d('2026-06-08T00:00:00Z')])).toEqual([]);
+  });
+
+  it('as parameters, leaving the query section of split hours out when there are none', () => {
+    expect(splitParams([d('2026-06-01T00:00:00Z'), d('2026-06-08T00:00:00Z')])).toEqual({
+      params: { split_hours: [] },
+      omit: ['split'],
+    });
+    expect(splitParams([d('2026-06-01T00:30:00Z'), d('2026-06-08T00:00:00Z')])).toEqual({
+      params: { split_hours: ['2026-06-01 00:00:00'] },
+      omit: [],
+    });
   });
 });

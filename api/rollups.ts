@@ -210,6 +210,15 @@ export function splitHours(edges: readonly Date[]): string[] {
   return [...hours].map((h) => toClickHouseTime(h).slice(0, 19));
 }
 
+/**
+ * splitHours as query parameters, with the query sections to leave out: a query that reads the
+ * split hours again (`-- section split`, core/queries.ts) does without that read when none is.
+ */
+export function splitParams(edges: readonly Date[]): { params: { split_hours: string[] }; omit: string[] } {
+  const hours = splitHours(edges);
+  return { params: { split_hours: hours }, omit: hours.length === 0 ? ['split'] : [] };
+}
+
 /** Whether whole hours of a time zone start on whole hours of UTC throughout [from, to). */
 export function zoneKeepsWholeHours(edges: readonly Date[]): boolean {
   return edges.every((e) => e.getTime() % HOUR === 0);

@@ -6,7 +6,7 @@ import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParamsAnyInstant, rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { backlogParamsAnyInstant, rollupParamsAnyInstant, splitParams } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
 const maxBuckets = 10_000;
@@ -102,17 +102,18 @@ export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch,
         : rollupParamsAnyInstant(wm, range);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const query = rollup ? 'backlog-instants-rollup' : sliced ? 'backlog-by-slice' : 'backlog';
+      const split = splitParams(bucketEdges(q.from, q.to, q.interval));
       const queryParams = rollup
         ? {
             ...params,
             ...slice,
             ...rollup,
+            ...split.params,
             source: sliced ? tables.backlogHourly : tables.backlogRegionHourly,
-            split_hours: splitHours(bucketEdges(q.from, q.to, q.interval)),
           }
         : { ...params, ...(sliced ? { ...slice, group_by: 'region' } : {}) };
       const rs = await ch.query({
-        query: readQuery(query),
+        query: readQuery(query, rollup ? { omit: split.omit } : {}),
         format: 'JSONEachRow',
         query_params: queryParams,
       });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
 import {
   checkRange,
   dimension,
@@ -108,12 +108,16 @@ export const escalationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
       // range from now - 24 h, the days of a zone 30 minutes off UTC).
       const rollup = rollupParamsAnyInstant(await rollups.watermarks(), q);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
+      const split = splitParams(q.edges);
       const rows = rollup
         ? await queryRows(
             ch,
             'escalations-by-period-rollup',
-            { ...params, ...rollup, split_hours: splitHours(q.edges) },
+            { ...params, ...rollup, ...split.params },
             rowSchema,
+            {
+              omit: split.omit,
+            },
           )
         : await queryRows(ch, 'escalations-by-period', params, rowSchema);
       const byBucket = new Map(rows.map((r) => [r.bucket, r]));

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
 import { checkRange, dimension, queryRows, rangeFields, scopeFields } from './shared.js';
 
 const querySchema = z
@@ -70,6 +70,7 @@ export const fieldRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, r
       // instant within its hour, so the range may start and end inside one.
       const wm = rollupParamsAnyInstant(await rollups.watermarks(), q);
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
+      const split = splitParams([q.from, q.to]);
       const params = {
         tenant: q.tenant ?? '',
         region: q.region ?? '',
@@ -78,12 +79,9 @@ export const fieldRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, r
         to: toClickHouseTime(q.to),
       };
       const rows = wm
-        ? await queryRows(
-            ch,
-            'field-summary-rollup',
-            { ...params, ...wm, split_hours: splitHours([q.from, q.to]) },
-            rowSchema,
-          )
+        ? await queryRows(ch, 'field-summary-rollup', { ...params, ...wm, ...split.params }, rowSchema, {
+            omit: split.omit,
+          })
         : await queryRows(ch, 'field-summary', params, rowSchema);
       return {
         from: q.from.toISOString(),

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
 import { checkRange, instant, queryRows, rangeFields, scopeFields } from './shared.js';
 
 const querySchema = z
@@ -103,13 +103,11 @@ export const handoverRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       // inside one.
       const rollup = q.asOf === undefined ? rollupParamsAnyInstant(await rollups.watermarks(), q) : null;
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
+      const split = splitParams([q.from, q.to]);
       const rows = rollup
-        ? await queryRows(
-            ch,
-            'handovers-rollup',
-            { ...params, ...rollup, split_hours: splitHours([q.from, q.to]) },
-            rowSchema,
-          )
+        ? await queryRows(ch, 'handovers-rollup', { ...params, ...rollup, ...split.params }, rowSchema, {
+            omit: split.omit,
+          })
         : await queryRows(ch, 'handovers', params, rowSchema);
       const oldest = rows.flatMap((r) =>
         r.pending_oldest_age_seconds === null ? [] : [r.pending_oldest_age_seconds],

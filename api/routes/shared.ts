@@ -1,7 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import type { ClickHouseClient } from '../../core/clickhouse.js';
-import { readQuery } from '../../core/queries.js';
+import { type QueryOptions, readQuery } from '../../core/queries.js';
 
 // Building blocks of the metric routes' inputs and outputs, so every route validates the same
 // filter the same way and answers with the same shapes.
@@ -72,8 +72,9 @@ export async function queryRows<S extends z.ZodType>(
   name: string,
   params: Record<string, unknown>,
   row: S,
+  opts: QueryOptions = {},
 ): Promise<z.infer<S>[]> {
-  const rs = await ch.query({ query: readQuery(name), format: 'JSONEachRow', query_params: params });
+  const rs = await ch.query({ query: readQuery(name, opts), format: 'JSONEachRow', query_params: params });
   return z.array(row).parse(await rs.json());
 }
 

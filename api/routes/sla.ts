@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams, rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { rollupParams, rollupParamsAnyInstant, splitParams } from '../rollups.js';
 import { checkRange, dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // ---- /v1/metrics/sla ----------------------------------------------------------------------------
@@ -179,12 +179,25 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
         tenant: q.tenant,
       });
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
-      const split = { split_hours: splitHours([q.from, q.to]) };
+      const split = splitParams([q.from, q.to]);
+      const sections = { omit: split.omit };
       const [outcomes, consumption] = await Promise.all(
         wm
           ? [
-              queryRows(ch, 'sla-outcomes-rollup', { ...params, ...wm, ...split }, outcomeRow),
-              queryRows(ch, 'sla-consumption-rollup', { ...params, ...wm, ...split }, consumptionRow),
+              queryRows(
+                ch,
+                'sla-outcomes-rollup',
+                { ...params, ...wm, ...split.params },
+                outcomeRow,
+                sections,
+              ),
+              queryRows(
+                ch,
+                'sla-consumption-rollup',
+                { ...params, ...wm, ...split.params },
+                consumptionRow,
+                sections,
+              ),
             ]
           : [
               queryRows(ch, 'sla-outcomes', params, outcomeRow),

@@ -8,10 +8,11 @@
 -- Per tenant, with W its watermark of that rollup ({wm_tenants} / {wm_until}; never materialised =
 -- 0), the backlog at each bucket end is the backlog at an anchor plus every change after it, bucket
 -- by bucket:
--- - {from} before W: the anchor is the backlog at {from}: the row of {from}'s hour h, less the
---   changes of h at or after {from} (a whole-hour {from} takes all of h's: the backlog at its start).
---   The changes follow: an hour an edge falls inside ({split_hours}) change by change at its
---   instant, every other hour as a whole (length(opened) - length(closed), its inflow and outflow);
+-- - {from} before W: the anchor is the backlog at {from}: for a whole-hour {from} the row of the
+--   hour before it, else the row of {from}'s hour h less the changes of h at or after {from}. The
+--   changes follow: an hour an edge falls inside ({split_hours}) change by change at its instant
+--   (section `split`, left out when no hour is split: api/rollups.ts, splitParams), every other
+--   hour as a whole (length(opened) - length(closed), its inflow and outflow);
 -- - {from} at or after W: the anchor is the rollup's backlog at W (its hour W - 1h);
 -- - from W on, the (filtered) periods opened or closed in [W, {to}), read from
 --   ticket_lifecycle_recent (a period that changes at or after W belongs to a ticket with an event
@@ -45,35 +46,24 @@ WITH
                 transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')),
                 3, 'UTC') AS wm,
             toInt64(dateDiff('millisecond', from_ts, hour_ts)) AS rel,
-            arrayConcat(
-                -- the anchor
-                if(from_ts < wm AND hour_ts = from_hour,
-                    [(toInt64(-1),
-                      backlog - toInt64(arrayCount(o -> o >= from_offset, opened_offsets_ms))
-                          + toInt64(arrayCount(o -> o >= from_offset, closed_offsets_ms)),
-                      toUInt64(0), toUInt64(0))],
-                    if(from_ts >= wm AND hour_ts + toIntervalHour(1) = wm,
-                        [(toInt64(-1), backlog, toUInt64(0), toUInt64(0))],
-                        [])),
-                -- a whole hour inside one bucket
-                if(from_ts < wm AND hour_ts >= from_ts AND NOT has(split_hours, hour),
-                    [(intDiv(rel, step_ms),
-                      toInt64(length(opened_offsets_ms)) - toInt64(length(closed_offsets_ms)),
-                      inflow, outflow)],
-                    []),
-                -- an hour an edge falls inside: each change at its instant, those in [{from}, {to})
-                if(from_ts < wm AND hour_ts >= from_hour AND has(split_hours, hour),
-                    arrayConcat(
-                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(1), toUInt64(0), toUInt64(0)),
-                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, opened_offsets_ms)),
-                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(-1), toUInt64(0), toUInt64(0)),
-                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, closed_offsets_ms)),
-                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(0), toUInt64(1), toUInt64(0)),
-                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, inflow_offsets_ms)),
-                        arrayMap(o -> (intDiv(rel + o, step_ms), toInt64(0), toUInt64(0), toUInt64(1)),
-                            arrayFilter(o -> rel + o >= 0 AND rel + o < span_ms, outflow_offsets_ms))),
-                    [])) AS items,
-            toUInt8(backlog != 0 OR inflow != 0 OR outflow != 0 OR notEmpty(opened_offsets_ms)) AS evidence
+            -- The row that holds the anchor: the backlog at {from} (a whole-hour {from}: the row of
+            -- the hour before; else {from}'s hour less its changes at or after {from}), or at W.
+            (from_ts < wm AND if(from_offset = 0, hour_ts + toIntervalHour(1) = from_ts, hour_ts = from_hour))
+                OR (from_ts >= wm AND hour_ts + toIntervalHour(1) = wm) AS is_anchor,
+            -- A constant condition is folded: a whole-hour {from} reads no offsets here.
+            if(from_offset = 0 OR from_ts >= wm, backlog,
+                backlog - toInt64(arrayCount(o -> o >= from_offset, opened_offsets_ms))
+                    + toInt64(arrayCount(o -> o >= from_offset, closed_offsets_ms))) AS anchor_backlog,
+            -- A whole hour inside one bucket.
+            from_ts < wm AND hour_ts >= from_ts AND NOT has(split_hours, hour) AS is_whole,
+            toUInt8(backlog != 0 OR inflow != 0 OR outflow != 0 OR notEmpty(opened_offsets_ms)) AS evidence,
+            hour,
+            inflow AS hour_inflow,
+            outflow AS hour_outflow,
+            opened_offsets_ms,
+            closed_offsets_ms,
+            inflow_offsets_ms,
+            outflow_offsets_ms
         FROM {source:Identifier} FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR region = {region:String})
@@ -107,9 +97,34 @@ WITH
     ),
     contributions AS
     (
-        SELECT tenant, region, item.1 AS bucket, item.2 AS net, item.3 AS inflow, item.4 AS outflow, evidence
+        SELECT
+            tenant,
+            region,
+            if(is_whole, intDiv(rel, step_ms), toInt64(-1)) AS bucket,
+            multiIf(is_anchor, anchor_backlog,
+                is_whole, toInt64(length(opened_offsets_ms)) - toInt64(length(closed_offsets_ms)),
+                toInt64(0)) AS net,
+            if(is_whole, hour_inflow, toUInt64(0)) AS inflow,
+            if(is_whole, hour_outflow, toUInt64(0)) AS outflow,
+            evidence
         FROM hourly
-        LEFT ARRAY JOIN items AS item
+        -- section split
+        UNION ALL
+        -- An hour an edge falls inside: each change at its instant, those in [{from}, {to}).
+        SELECT tenant, region, intDiv(rel + change.1, step_ms), change.2, change.3, change.4, toUInt8(1)
+        FROM hourly
+        ARRAY JOIN arrayConcat(
+            arrayMap(o -> (o, toInt64(1), toUInt64(0), toUInt64(0)), opened_offsets_ms),
+            arrayMap(o -> (o, toInt64(-1), toUInt64(0), toUInt64(0)), closed_offsets_ms),
+            arrayMap(o -> (o, toInt64(0), toUInt64(1), toUInt64(0)), inflow_offsets_ms),
+            arrayMap(o -> (o, toInt64(0), toUInt64(0), toUInt64(1)), outflow_offsets_ms)) AS change
+        WHERE notEmpty(split_hours)
+          AND has(split_hours, hour)
+          AND from_ts < wm
+          AND hour_ts >= from_hour
+          AND rel + change.1 >= 0
+          AND rel + change.1 < span_ms
+        -- end section split
         UNION ALL
         SELECT tenant, region,
             if(opened_at < from_ts, toInt64(-1), intDiv(dateDiff('millisecond', from_ts, opened_at), step_ms)),

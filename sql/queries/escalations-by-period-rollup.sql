@@ -33,6 +33,7 @@ WITH
           AND hour < edges[length(edges)]
           AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
         UNION ALL
         SELECT
             toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(r.offset_ms) AS at,
@@ -54,6 +55,7 @@ WITH
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
           AND at >= edges[1]
           AND at < edges[length(edges)]
+        -- end section split
         UNION ALL
         SELECT
             assumeNotNull(resolved_at),

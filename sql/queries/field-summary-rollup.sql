@@ -33,6 +33,7 @@ WITH
       AND hour < {to:DateTime64(3, 'UTC')}
       AND NOT has(split_hours, hour)
       AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
+    -- section split
     UNION ALL
     SELECT
         toString(region),
@@ -59,6 +60,7 @@ WITH
       AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
       AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(j.offset_ms) >= {from:DateTime64(3, 'UTC')}
       AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(j.offset_ms) < {to:DateTime64(3, 'UTC')}
+    -- end section split
     UNION ALL
     SELECT
         toString(region),

@@ -28,6 +28,7 @@ WITH
           AND hour < to_ts
           AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
         UNION ALL
         SELECT
             toString(from_region),
@@ -48,6 +49,7 @@ WITH
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
           AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(h.offset_ms) >= from_ts
           AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(h.offset_ms) < to_ts
+        -- end section split
         UNION ALL
         SELECT
             toString(ho_from_region),

@@ -32,6 +32,7 @@ FROM
       AND hour >= from_ts
       AND hour < least(to_ts, transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC')))
       AND NOT has(split_hours, hour)
+    -- section split
     UNION ALL
     SELECT
         toString(team),
@@ -51,6 +52,7 @@ FROM
       AND hour < transform(toString(tenant), {wm_tenants:Array(String)}, {wm_until:Array(DateTime('UTC'))}, toDateTime(0, 'UTC'))
       AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(s.offset_ms) >= from_ts
       AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(s.offset_ms) < to_ts
+    -- end section split
     UNION ALL
     SELECT
         toString(t_team),

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
-import { loadMigrations, migrate } from '../../sql/migrate.js';
-import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { hourParam, type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
 
 // 0025_backlog_region_flow_offsets.sql and 0026_backlog_slice_offsets.sql on a database whose
 // backlog_region_hourly / backlog_hourly rows were written before them: each row gets the instants
@@ -11,16 +10,12 @@ import { isolatedConfig, testLogger } from '../helpers/services.js';
 // stay as stored, and a pass of backlog-region-hourly-materialise.sql / backlog-hourly-materialise.sql
 // over the same hours writes the same rows.
 
-const config = isolatedConfig('backlog_flow_offsets');
-const logger = testLogger(config, 'backlog_flow_offsets');
-const admin = createClickHouse(config, { database: null });
-let ch: ClickHouseClient;
+let db: MigrationDatabase;
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
 const B = Math.floor(Date.now() / HOUR) * HOUR - 10 * HOUR;
 const t = (ms: number) => toClickHouseTime(ms);
-const hourParam = (ms: number) => t(ms).slice(0, 19);
 
 type Period = [
   region: string,
@@ -62,30 +57,18 @@ const stored: [string, number, number, number, number, number[], number[]][] = [
 ];
 
 async function rows(table: string = tables.backlogRegionHourly): Promise<unknown[][]> {
-  const rs = await ch.query({
-    query: `SELECT toString(region), dateDiff('hour', {b:DateTime('UTC')}, hour), backlog, inflow, outflow,
+  return db.compactRows(
+    `SELECT toString(region), dateDiff('hour', {b:DateTime('UTC')}, hour), backlog, inflow, outflow,
                    opened_offsets_ms, closed_offsets_ms, inflow_offsets_ms, outflow_offsets_ms
             FROM ${table} FINAL ORDER BY 1, 2`,
-    query_params: { b: hourParam(B) },
-    format: 'JSONCompactEachRow',
-  });
-  return (await rs.json<unknown[]>()).map((r) =>
-    r.map((v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v)),
+    { b: hourParam(B) },
   );
 }
 
 beforeAll(async () => {
-  ch = createClickHouse(config);
-  const files = await loadMigrations();
-  await migrate(
-    admin,
-    ch,
-    config.CLICKHOUSE_DATABASE,
-    logger,
-    files.filter((m) => m.version < 25),
-  );
-  await ch.insert({ table: tables.ticketLifecycle, format: 'JSONEachRow', values: tickets });
-  await ch.insert({
+  db = await migrationDatabase('backlog_offsets', 25);
+  await db.ch.insert({ table: tables.ticketLifecycle, format: 'JSONEachRow', values: tickets });
+  await db.ch.insert({
     table: tables.backlogRegionHourly,
     format: 'JSONEachRow',
     values: stored.map(([region, h, backlog, inflow, outflow, opened, closed]) => ({
@@ -101,7 +84,7 @@ beforeAll(async () => {
     })),
   });
   // Before 0026 backlog_hourly's offsets were always empty. Each region has one slice here.
-  await ch.insert({
+  await db.ch.insert({
     table: tables.backlogHourly,
     format: 'JSONEachRow',
     values: stored.map(([region, h, backlog, inflow, outflow]) => ({
@@ -120,16 +103,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await Promise.all([admin.close(), ch?.close()]);
+  await db?.drop();
 });
 
 describe('0025_backlog_region_flow_offsets.sql and 0026_backlog_slice_offsets.sql', () => {
   it('give each stored hour its instants, as a pass computes them', async () => {
-    const files = (await loadMigrations()).filter((m) => m.version >= 25);
-    expect((await migrate(admin, ch, config.CLICKHOUSE_DATABASE, logger, files)).applied).toEqual(
-      files.map((m) => m.version),
-    );
+    const { applied, pending } = await db.migrateRest();
+    expect(applied).toEqual(pending);
     // Transfers change the backlog (opened / closed) but are neither inflow nor outflow.
     const expected = [
       ['APAC', 0, 1, 2, 0, [10 * MIN, 20 * MIN + 1], [40 * MIN], [10 * MIN, 20 * MIN + 1], []],
@@ -142,22 +122,22 @@ describe('0025_backlog_region_flow_offsets.sql and 0026_backlog_slice_offsets.sq
 
     // The pass's rows replace the migration's (a newer version): the same figures and offsets.
     const version = Date.now() + 60_000;
-    await ch.command({
+    await db.ch.command({
       query: readQuery('backlog-region-hourly-materialise'),
       query_params: { tenant: 'bl', from: hourParam(B), to: hourParam(B + 2 * HOUR), version },
     });
-    const rs = await ch.query({
+    const rs = await db.ch.query({
       query: `SELECT count() AS n FROM ${tables.backlogRegionHourly} FINAL WHERE version = {version:UInt64}`,
       query_params: { version },
       format: 'JSONEachRow',
     });
     expect(Number((await rs.json<{ n: string }>())[0]!.n)).toBe(4);
     expect(await rows()).toEqual(expected);
-    await ch.command({
+    await db.ch.command({
       query: readQuery('backlog-hourly-materialise'),
       query_params: { tenant: 'bl', from: hourParam(B), to: hourParam(B + 2 * HOUR), version },
     });
-    const sliceRows = await ch.query({
+    const sliceRows = await db.ch.query({
       query: `SELECT count() AS n FROM ${tables.backlogHourly} FINAL WHERE version = {version:UInt64}`,
       query_params: { version },
       format: 'JSONEachRow',

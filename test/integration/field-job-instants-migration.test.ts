@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
-import { loadMigrations, migrate } from '../../sql/migrate.js';
-import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { hourParam, type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
 
 // 0027_field_job_instants.sql on a database that already holds completed field jobs and
 // field_hourly rows of the shape before it: every closed hour is refilled with each job's
 // completion instant within the hour and its figures, and a pass of field-hourly-materialise.sql
 // right after finds nothing to write.
 
-const config = isolatedConfig('field_job_instants');
-const logger = testLogger(config, 'field_job_instants');
-const admin = createClickHouse(config, { database: null });
-let ch: ClickHouseClient;
+let db: MigrationDatabase;
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
 const NOW_HOUR = Math.floor(Date.now() / HOUR) * HOUR;
 const B = NOW_HOUR - 10 * HOUR;
 const t = (ms: number) => toClickHouseTime(ms);
-const hourParam = (ms: number) => t(ms).slice(0, 19);
 
 const job = (id: string, completedAt: number, extra: Record<string, unknown> = {}) => ({
   tenant: 'fj',
@@ -51,40 +46,19 @@ const jobs = [
 ];
 
 async function instants(): Promise<unknown[][]> {
-  const rs = await ch.query({
-    query: `SELECT dateDiff('hour', {b:DateTime('UTC')}, hour), jobs,
+  return db.compactRows(
+    `SELECT dateDiff('hour', {b:DateTime('UTC')}, hour), jobs,
                    CAST(jobs_completed, 'Array(Tuple(UInt32, Nullable(Float64), Nullable(Float64), Nullable(Float64),
                         Int64, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, Float64, UInt8))')
             FROM ${tables.fieldHourly} FINAL WHERE jobs > 0 ORDER BY 1`,
-    query_params: { b: hourParam(B) },
-    format: 'JSONCompactEachRow',
-  });
-  return (await rs.json<unknown[]>()).map((r) =>
-    r.map((v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v)),
+    { b: hourParam(B) },
   );
-}
-
-async function writes(): Promise<{ n: number; version: number }> {
-  const rs = await ch.query({
-    query: `SELECT count() AS n, max(version) AS version FROM ${tables.fieldHourly}`,
-    format: 'JSONEachRow',
-  });
-  const [r] = await rs.json<{ n: string; version: string }>();
-  return { n: Number(r!.n), version: Number(r!.version) };
 }
 
 beforeAll(async () => {
-  ch = createClickHouse(config);
-  const files = await loadMigrations();
-  await migrate(
-    admin,
-    ch,
-    config.CLICKHOUSE_DATABASE,
-    logger,
-    files.filter((m) => m.version < 27),
-  );
-  await ch.insert({ table: tables.fieldJobFacts, format: 'JSONEachRow', values: jobs });
-  await ch.insert({
+  db = await migrationDatabase('field_job_instants', 27);
+  await db.ch.insert({ table: tables.fieldJobFacts, format: 'JSONEachRow', values: jobs });
+  await db.ch.insert({
     table: tables.fieldHourly,
     format: 'JSONEachRow',
     values: [
@@ -94,16 +68,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await Promise.all([admin.close(), ch?.close()]);
+  await db?.drop();
 });
 
 describe('0027_field_job_instants.sql', () => {
   it('refills every closed hour with its jobs at their instants, and a pass right after writes nothing', async () => {
-    const files = (await loadMigrations()).filter((m) => m.version >= 27);
-    expect((await migrate(admin, ch, config.CLICKHOUSE_DATABASE, logger, files)).applied).toEqual(
-      files.map((m) => m.version),
-    );
+    const { applied, pending } = await db.migrateRest();
+    expect(applied).toEqual(pending);
     // [offset, dispatch, arrival, parts delay, access delay ms, access delayed, with parts, parts
     // late, parts faulty, first-time fix, revisited, scope changed, ratio, ratio counted]
     expect(await instants()).toEqual([
@@ -117,8 +88,8 @@ describe('0027_field_job_instants.sql', () => {
       ],
       [3, 1, [[0, null, null, null, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]]],
     ]);
-    const before = await writes();
-    await ch.command({
+    const before = await db.writes(tables.fieldHourly);
+    await db.ch.command({
       query: readQuery('field-hourly-materialise'),
       query_params: {
         tenant: 'fj',
@@ -127,6 +98,6 @@ describe('0027_field_job_instants.sql', () => {
         version: before.version + 1,
       },
     });
-    expect(await writes()).toEqual(before);
+    expect(await db.writes(tables.fieldHourly)).toEqual(before);
   });
 });

@@ -1,27 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
-import { loadMigrations, migrate } from '../../sql/migrate.js';
-import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { hourParam, type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
 
 // 0023_handover_instants.sql on a database that already holds tickets with handovers and
 // handovers_hourly rows of the shape before it: every closed hour is refilled with each handover's
-// instant within the hour and its figures, the hourly figures stay as they were, a pass of
-// handovers-hourly-materialise.sql right after finds nothing to write, and a later pickup rewrites
-// the handover's tuple.
+// instant within the hour and its figures, the hourly figures stay as the materialise query defines
+// them, a pass of handovers-hourly-materialise.sql right after finds nothing to write, and a later
+// pickup rewrites the handover's tuple.
 
-const config = isolatedConfig('handover_instants');
-const logger = testLogger(config, 'handover_instants');
-const admin = createClickHouse(config, { database: null });
-let ch: ClickHouseClient;
+let db: MigrationDatabase;
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
 const NOW_HOUR = Math.floor(Date.now() / HOUR) * HOUR;
 const B = NOW_HOUR - 10 * HOUR;
 const t = (ms: number) => toClickHouseTime(ms);
-const hourParam = (ms: number) => t(ms).slice(0, 19);
 
 interface Handover {
   /** ms after B */
@@ -80,54 +75,32 @@ const y: Handover[] = [
 ];
 
 /** handovers_hourly's rows as [from, to, hour after B, handovers, picked up, walls, tuples]. */
-async function rows(): Promise<unknown[][]> {
-  const rs = await ch.query({
-    query: `SELECT toString(from_region), toString(to_region), dateDiff('hour', {b:DateTime('UTC')}, hour),
-                   handovers, picked_up, wall_seconds,
-                   CAST(made, 'Array(Tuple(UInt32, UInt8, String, Float64, Float64, Float64))')
-            FROM ${tables.handoversHourly} FINAL
-            WHERE handovers > 0
-            ORDER BY 1, 2, 3`,
-    query_params: { b: hourParam(B) },
-    format: 'JSONCompactEachRow',
-  });
-  return (await rs.json<unknown[]>()).map((r) =>
-    r.map((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v)),
+const rows = () =>
+  db.compactRows(
+    `SELECT toString(from_region), toString(to_region), dateDiff('hour', {b:DateTime('UTC')}, hour),
+            handovers, picked_up, wall_seconds,
+            CAST(made, 'Array(Tuple(UInt32, UInt8, String, Float64, Float64, Float64))')
+     FROM ${tables.handoversHourly} FINAL
+     WHERE handovers > 0
+     ORDER BY 1, 2, 3`,
+    { b: hourParam(B) },
   );
-}
-
-async function writes(): Promise<{ n: number; version: number }> {
-  const rs = await ch.query({
-    query: `SELECT count() AS n, max(version) AS version FROM ${tables.handoversHourly}`,
-    format: 'JSONEachRow',
-  });
-  const [r] = await rs.json<{ n: string; version: string }>();
-  return { n: Number(r!.n), version: Number(r!.version) };
-}
 
 const pass = (version: number) =>
-  ch.command({
+  db.ch.command({
     query: readQuery('handovers-hourly-materialise'),
     query_params: { tenant: 'ho', from: hourParam(B), to: hourParam(NOW_HOUR), version },
   });
 
 beforeAll(async () => {
-  const files = await loadMigrations();
-  ch = createClickHouse(config);
-  await migrate(
-    admin,
-    ch,
-    config.CLICKHOUSE_DATABASE,
-    logger,
-    files.filter((m) => m.version < 23),
-  );
-  await ch.insert({
+  db = await migrationDatabase('handover_instants', 23);
+  await db.ch.insert({
     table: tables.ticketFacts,
     format: 'JSONEachRow',
     values: [facts('X', x), facts('Y', y)],
   });
   // A row of the old shape, as a pass before 0023 left it (its figures are stale on purpose).
-  await ch.insert({
+  await db.ch.insert({
     table: tables.handoversHourly,
     format: 'JSONEachRow',
     values: [
@@ -144,16 +117,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await Promise.all([admin.close(), ch?.close()]);
+  await db?.drop();
 });
 
 describe('0023_handover_instants.sql', () => {
   it('refills every closed hour with its handovers at their instants, and a pass right after writes nothing', async () => {
-    const files = (await loadMigrations()).filter((m) => m.version >= 23);
-    expect((await migrate(admin, ch, config.CLICKHOUSE_DATABASE, logger, files)).applied).toEqual(
-      files.map((m) => m.version),
-    );
+    const { applied, pending } = await db.migrateRest();
+    expect(applied).toEqual(pending);
     expect(await rows()).toEqual([
       ['APAC', 'AMER', 3, 1, 0, [], [[0, 0, 'ended', 0, 0, 0]]],
       [
@@ -170,19 +140,19 @@ describe('0023_handover_instants.sql', () => {
       ],
       ['EMEA', 'APAC', 1, 1, 0, [], [[50 * MIN + 1, 1, 'handed_on', 0, 0, 0]]],
     ]);
-    const before = await writes();
+    const before = await db.writes(tables.handoversHourly);
     await pass(before.version + 1);
-    expect(await writes()).toEqual(before);
+    expect(await db.writes(tables.handoversHourly)).toEqual(before);
   });
 
   it('a later pickup rewrites the hour with the handover picked up', async () => {
     const picked: Handover = { ...y[0]!, outcome: 'picked_up', wall: 7200, business: 3600, seam: 0 };
-    await ch.insert({
+    await db.ch.insert({
       table: tables.ticketFacts,
       format: 'JSONEachRow',
       values: [facts('Y', [picked, y[1]!], 2)],
     });
-    const stored = await writes();
+    const stored = await db.writes(tables.handoversHourly);
     await pass(stored.version + 1);
     expect((await rows())[1]).toEqual([
       'APAC',
@@ -196,6 +166,6 @@ describe('0023_handover_instants.sql', () => {
         [20 * MIN, 0, 'picked_up', 7200, 3600, 0],
       ],
     ]);
-    expect(await writes()).toEqual({ n: stored.n + 1, version: stored.version + 1 });
+    expect(await db.writes(tables.handoversHourly)).toEqual({ n: stored.n + 1, version: stored.version + 1 });
   });
 });

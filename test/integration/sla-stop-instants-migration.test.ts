@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
-import { loadMigrations, migrate } from '../../sql/migrate.js';
-import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { hourParam, type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
 
 // 0024_sla_stop_instants.sql on a database that already holds stopped SLA clocks and rollup rows of
 // the shape before it: sla_hourly and sla_team_hourly are refilled with each stop's instant within
 // its hour and its figures, the hourly figures stay as the materialise queries define them, and a
 // pass of both right after finds nothing to write.
 
-const config = isolatedConfig('sla_stop_instants');
-const logger = testLogger(config, 'sla_stop_instants');
-const admin = createClickHouse(config, { database: null });
-let ch: ClickHouseClient;
+let db: MigrationDatabase;
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
 const NOW_HOUR = Math.floor(Date.now() / HOUR) * HOUR;
 const B = NOW_HOUR - 10 * HOUR;
 const t = (ms: number) => toClickHouseTime(ms);
-const hourParam = (ms: number) => t(ms).slice(0, 19);
 
 interface Clock {
   id: string;
@@ -67,59 +62,37 @@ const clocks: Clock[] = [
   { id: 'C', stoppedAt: 3 * HOUR, outcome: 'breached', teams: [['emea-l1', 'EMEA', 1.5, 0]] },
 ];
 
-type Rows = unknown[][];
-const numbers = (r: unknown[]) => r.map((v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v));
+const outcomes = () =>
+  db.compactRows(
+    `SELECT dateDiff('hour', {b:DateTime('UTC')}, hour), resolved, met, breached, response_breached,
+            CAST(stops, 'Array(Tuple(UInt32, UInt8, UInt8, UInt8))')
+     FROM ${tables.slaHourly} FINAL WHERE resolved > 0 ORDER BY 1`,
+    { b: hourParam(B) },
+  );
 
-async function outcomes(): Promise<Rows> {
-  const rs = await ch.query({
-    query: `SELECT dateDiff('hour', {b:DateTime('UTC')}, hour), resolved, met, breached, response_breached,
-                   CAST(stops, 'Array(Tuple(UInt32, UInt8, UInt8, UInt8))')
-            FROM ${tables.slaHourly} FINAL WHERE resolved > 0 ORDER BY 1`,
-    query_params: { b: hourParam(B) },
-    format: 'JSONCompactEachRow',
-  });
-  return (await rs.json<unknown[]>()).map(numbers);
-}
+const consumption = () =>
+  db.compactRows(
+    `SELECT toString(team), dateDiff('hour', {b:DateTime('UTC')}, hour), tickets, breached_tickets,
+            elapsed_seconds, paused_seconds, CAST(stops, 'Array(Tuple(UInt32, UInt8, Int64, Int64))')
+     FROM ${tables.slaTeamHourly} FINAL WHERE tickets > 0 ORDER BY 1, 2`,
+    { b: hourParam(B) },
+  );
 
-async function consumption(): Promise<Rows> {
-  const rs = await ch.query({
-    query: `SELECT toString(team), dateDiff('hour', {b:DateTime('UTC')}, hour), tickets, breached_tickets,
-                   elapsed_seconds, paused_seconds, CAST(stops, 'Array(Tuple(UInt32, UInt8, Int64, Int64))')
-            FROM ${tables.slaTeamHourly} FINAL WHERE tickets > 0 ORDER BY 1, 2`,
-    query_params: { b: hourParam(B) },
-    format: 'JSONCompactEachRow',
-  });
-  return (await rs.json<unknown[]>()).map(numbers);
-}
-
-async function writes(): Promise<number> {
-  const rs = await ch.query({
-    query: `SELECT (SELECT count() FROM ${tables.slaHourly}) + (SELECT count() FROM ${tables.slaTeamHourly}) AS n`,
-    format: 'JSONEachRow',
-  });
-  return Number((await rs.json<{ n: string }>())[0]!.n);
-}
+/** Rows stored in both rollups, every version. */
+const writes = async () => (await db.writes(tables.slaHourly)).n + (await db.writes(tables.slaTeamHourly)).n;
 
 beforeAll(async () => {
-  const files = await loadMigrations();
-  ch = createClickHouse(config);
-  await migrate(
-    admin,
-    ch,
-    config.CLICKHOUSE_DATABASE,
-    logger,
-    files.filter((m) => m.version < 24),
-  );
-  await ch.insert({ table: tables.ticketSla, format: 'JSONEachRow', values: clocks.map(row) });
+  db = await migrationDatabase('sla_stop_instants', 24);
+  await db.ch.insert({ table: tables.ticketSla, format: 'JSONEachRow', values: clocks.map(row) });
   // Rows of the old shape, as a pass before 0024 left them (stale figures on purpose).
-  await ch.insert({
+  await db.ch.insert({
     table: tables.slaHourly,
     format: 'JSONEachRow',
     values: [
       { tenant: 'sla', region: 'EMEA', priority: 'high', hour: hourParam(B + HOUR), resolved: 9, version: 1 },
     ],
   });
-  await ch.insert({
+  await db.ch.insert({
     table: tables.slaTeamHourly,
     format: 'JSONEachRow',
     values: [
@@ -129,16 +102,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await Promise.all([admin.close(), ch?.close()]);
+  await db?.drop();
 });
 
 describe('0024_sla_stop_instants.sql', () => {
   it('refills both rollups with each stop at its instant, and a pass right after writes nothing', async () => {
-    const files = (await loadMigrations()).filter((m) => m.version >= 24);
-    expect((await migrate(admin, ch, config.CLICKHOUSE_DATABASE, logger, files)).applied).toEqual(
-      files.map((m) => m.version),
-    );
+    const { applied, pending } = await db.migrateRest();
+    expect(applied).toEqual(pending);
     // [offset ms, met, breached, response breached]
     expect(await outcomes()).toEqual([
       [
@@ -173,7 +143,7 @@ describe('0024_sla_stop_instants.sql', () => {
     ]);
     const before = await writes();
     for (const query of ['sla-hourly-materialise', 'sla-team-hourly-materialise'])
-      await ch.command({
+      await db.ch.command({
         query: readQuery(query),
         query_params: {
           tenant: 'sla',

@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClickHouseClient, createClickHouse, toClickHouseTime } from '../../core/clickhouse.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
-import { loadMigrations, migrate } from '../../sql/migrate.js';
-import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { hourParam, type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
 
 // 0028_specialist_instants.sql on a database that already holds resolved tickets and
 // specialists_hourly rows of the shape before it: every closed hour is refilled with its
 // resolutions' instants within the hour, and a pass of specialists-hourly-materialise.sql right
 // after finds nothing to write.
 
-const config = isolatedConfig('specialist_instants');
-const logger = testLogger(config, 'specialist_instants');
-const admin = createClickHouse(config, { database: null });
-let ch: ClickHouseClient;
+let db: MigrationDatabase;
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
 const NOW_HOUR = Math.floor(Date.now() / HOUR) * HOUR;
 const B = NOW_HOUR - 10 * HOUR;
 const t = (ms: number) => toClickHouseTime(ms);
-const hourParam = (ms: number) => t(ms).slice(0, 19);
 
 const ticket = (id: string, resolvedAt: number | null, agent: string) => ({
   tenant: 'sp',
@@ -46,38 +41,17 @@ const tickets = [
 ];
 
 async function rows(): Promise<unknown[][]> {
-  const rs = await ch.query({
-    query: `SELECT agent, dateDiff('hour', {b:DateTime('UTC')}, hour), resolutions, resolved_offsets_ms
+  return db.compactRows(
+    `SELECT agent, dateDiff('hour', {b:DateTime('UTC')}, hour), resolutions, resolved_offsets_ms
             FROM ${tables.specialistsHourly} FINAL WHERE resolutions > 0 ORDER BY 1, 2`,
-    query_params: { b: hourParam(B) },
-    format: 'JSONCompactEachRow',
-  });
-  return (await rs.json<unknown[]>()).map((r) =>
-    r.map((v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v)),
+    { b: hourParam(B) },
   );
-}
-
-async function writes(): Promise<{ n: number; version: number }> {
-  const rs = await ch.query({
-    query: `SELECT count() AS n, max(version) AS version FROM ${tables.specialistsHourly}`,
-    format: 'JSONEachRow',
-  });
-  const [r] = await rs.json<{ n: string; version: string }>();
-  return { n: Number(r!.n), version: Number(r!.version) };
 }
 
 beforeAll(async () => {
-  ch = createClickHouse(config);
-  const files = await loadMigrations();
-  await migrate(
-    admin,
-    ch,
-    config.CLICKHOUSE_DATABASE,
-    logger,
-    files.filter((m) => m.version < 28),
-  );
-  await ch.insert({ table: tables.ticketFacts, format: 'JSONEachRow', values: tickets });
-  await ch.insert({
+  db = await migrationDatabase('specialist_instants', 28);
+  await db.ch.insert({ table: tables.ticketFacts, format: 'JSONEachRow', values: tickets });
+  await db.ch.insert({
     table: tables.specialistsHourly,
     format: 'JSONEachRow',
     values: [
@@ -95,23 +69,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${config.CLICKHOUSE_DATABASE}` });
-  await Promise.all([admin.close(), ch?.close()]);
+  await db?.drop();
 });
 
 describe('0028_specialist_instants.sql', () => {
   it('refills every closed hour with its resolutions at their instants, and a pass right after writes nothing', async () => {
-    const files = (await loadMigrations()).filter((m) => m.version >= 28);
-    expect((await migrate(admin, ch, config.CLICKHOUSE_DATABASE, logger, files)).applied).toEqual(
-      files.map((m) => m.version),
-    );
+    const { applied, pending } = await db.migrateRest();
+    expect(applied).toEqual(pending);
     expect(await rows()).toEqual([
       ['ann', 1, 2, [5 * MIN + 1, 40 * MIN]],
       ['ann', 3, 1, [0]],
       ['bob', 1, 1, [59 * MIN]],
     ]);
-    const before = await writes();
-    await ch.command({
+    const before = await db.writes(tables.specialistsHourly);
+    await db.ch.command({
       query: readQuery('specialists-hourly-materialise'),
       query_params: {
         tenant: 'sp',
@@ -120,6 +91,6 @@ describe('0028_specialist_instants.sql', () => {
         version: before.version + 1,
       },
     });
-    expect(await writes()).toEqual(before);
+    expect(await db.writes(tables.specialistsHourly)).toEqual(before);
   });
 });
