@@ -5,13 +5,20 @@ import type { BenchEnvironment } from './lib/environment.js';
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The routes people read most, over the last four weeks of the seeded history. */
-export function apiEndpoints(to: number, ticketIds: string[]): ApiEndpoint[] {
-  const range = `from=${iso(to - 28 * DAY)}&to=${iso(to)}`;
+const QUARTER = 900_000;
+
+/**
+ * The routes people read most, over the last four weeks up to now (the seeded history ends at the
+ * hour `to`): as a dashboard or a script asks, `from` and `to` inside an hour (on a quarter hour,
+ * which coverage needs).
+ */
+export function apiEndpoints(to: number, ticketIds: string[], now = Date.now()): ApiEndpoint[] {
+  const end = Math.max(to, Math.floor(now / QUARTER) * QUARTER);
+  const range = `from=${iso(end - 28 * DAY)}&to=${iso(end)}`;
   const thisWeek = DateTime.fromMillis(to, { zone: 'utc' }).toFormat("kkkk-'W'WW");
   return [
     { name: 'backlog (daily, 28 days)', paths: [`/v1/metrics/backlog?${range}&interval=day`] },
-    { name: 'backlog vs headcount', paths: [`/v1/metrics/backlog-vs-headcount?at=${iso(to)}&window=7`] },
+    { name: 'backlog vs headcount', paths: [`/v1/metrics/backlog-vs-headcount?at=${iso(end)}&window=7`] },
     { name: 'handovers', paths: [`/v1/metrics/handovers?${range}`] },
     { name: 'escalations', paths: [`/v1/metrics/escalations?${range}&interval=week`] },
     { name: 'sla', paths: [`/v1/metrics/sla?${range}`] },
