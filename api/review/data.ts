@@ -412,6 +412,14 @@ export async function buildReviewWithSources(
     return `${live}-rollup`;
   };
   const wm = hourly ?? {};
+  // At a past week's end, the lists of tickets then: the open copy for the tickets untouched since,
+  // the newest rows of those with an event since (review-*-past.sql). Only while the open copies
+  // are current, as for the SLA risk snapshot.
+  const pastEnd = !open && (req.rollups?.openCopies ?? false) && weeks[2]! <= req.nowMs;
+  if (pastEnd) {
+    sources.pendingHandovers = 'rollup';
+    sources.oldestTickets = 'rollup';
+  }
   /** The open copy of a table for a part when the open copies may answer, else the table. */
   const fromOpen = (
     part: ReviewPart,
@@ -500,20 +508,27 @@ export async function buildReviewWithSources(
       { ...scope, ...current, limit, ...wm },
       customerRow,
     ),
+    pastEnd
+      ? queryRows(
+          ch,
+          'review-pending-handovers-past',
+          { ...scope, at: current.to, limit },
+          pendingHandoverRow,
+        )
+      : queryRows(
+          ch,
+          'review-pending-handovers',
+          {
+            ...scope,
+            at: current.to,
+            limit,
+            ...fromOpen('pendingHandovers', tables.ticketFacts, tables.ticketFactsOpen),
+          },
+          pendingHandoverRow,
+        ),
     queryRows(
       ch,
-      'review-pending-handovers',
-      {
-        ...scope,
-        at: current.to,
-        limit,
-        ...fromOpen('pendingHandovers', tables.ticketFacts, tables.ticketFactsOpen),
-      },
-      pendingHandoverRow,
-    ),
-    queryRows(
-      ch,
-      pick('oldestTickets', open, 'review-oldest-tickets'),
+      pastEnd ? 'review-oldest-tickets-past' : pick('oldestTickets', open, 'review-oldest-tickets'),
       { ...scope, at: current.to, limit },
       oldestRow,
     ),

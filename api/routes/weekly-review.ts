@@ -123,9 +123,9 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       nowMs,
       rollups: await reviewRollups(rollups, q, week, previous, nowMs),
     });
-    // Parts without a rollup (headcount, the pickup and customer offenders, handovers
-    // pending at a past week's end) are always live, so the whole review says `live`; the parts
-    // header says which part came from where (docs/metrics.md, "How the API reads").
+    // A part the rollups cannot answer (weeks whose midnights are not whole UTC hours, rollups
+    // stopped) is read live, and then the whole review says `live`; the parts header says which
+    // part came from where (docs/metrics.md, "How the API reads").
     const parts = Object.entries(built.sources);
     // The roster is small (a row per staff change): a review whose other parts are rollups is one.
     reply.header('x-baton-source', parts.every(([, s]) => s !== 'live') ? 'rollup' : 'live');
