@@ -27,8 +27,8 @@ export function apiEndpoints(to: number, ticketIds: string[], now = Date.now()):
     { name: 'coverage', paths: [`/v1/metrics/coverage?${range}`] },
     { name: 'staleness', paths: ['/v1/metrics/staleness'] },
     { name: 'specialists', paths: [`/v1/metrics/specialists?${range}`] },
-    // The last complete week (its lists of tickets at a past instant are read live) and the
-    // running one (read from the rollups and open copies).
+    // The last complete week (its lists of tickets at its end: the open copy and the tickets
+    // changed since) and the running one (the rollups and open copies).
     { name: 'weekly review (JSON)', paths: ['/v1/reviews/weekly?region=EMEA'] },
     { name: 'weekly review, this week (JSON)', paths: [`/v1/reviews/weekly?region=EMEA&week=${thisWeek}`] },
     {
