@@ -98,15 +98,15 @@ export const handoverRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
         to: toClickHouseTime(q.to),
         as_of: toClickHouseTime(asOf),
       };
-      // Pending handovers come from the open tickets as they stand now: a past asOf is read live.
       // The rollup keeps each handover's instant within its hour: the range may start and end
-      // inside one.
-      const rollup = q.asOf === undefined ? rollupParamsAnyInstant(await rollups.watermarks(), q) : null;
+      // inside one. Pending handovers come from the open tickets, and at an explicit asOf also
+      // from the tickets changed since (section `as-of`).
+      const rollup = rollupParamsAnyInstant(await rollups.watermarks(), q);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const split = splitParams([q.from, q.to]);
       const rows = rollup
         ? await queryRows(ch, 'handovers-rollup', { ...params, ...rollup, ...split.params }, rowSchema, {
-            omit: split.omit,
+            omit: [...split.omit, ...(q.asOf === undefined ? ['as-of'] : [])],
           })
         : await queryRows(ch, 'handovers', params, rowSchema);
       const oldest = rows.flatMap((r) =>

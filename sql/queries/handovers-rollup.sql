@@ -1,6 +1,10 @@
 -- handovers.sql's answer from the region rollups (api/rollups.ts): handovers made in [{from}, {to})
 -- from handovers_hourly for the hours before each tenant's watermark, plus those made at or after
--- it from ticket_facts_recent; pending handovers at {as_of} (now) from ticket_facts_open. An hour
+-- it from ticket_facts_recent; pending handovers at {as_of} from ticket_facts_open: at now, the
+-- open tickets; at an explicit {as_of} (section `as-of`), the open tickets with no event at or after
+-- it (they stand as they stood then) and the newest rows of the tickets with an event since, found
+-- by last_event_at without FINAL (a later version of a row never has an earlier last event), as
+-- review-pending-handovers-past.sql. An hour
 -- that {from} or {to} falls inside ({split_hours}) is read handover by handover, each at its own
 -- instant (the row's `made`, 0023_handover_instants.sql), so the range may start and end anywhere;
 -- every other hour is summed. {wm_tenants} / {wm_until} are the watermarks (a tenant missing has
@@ -96,11 +100,29 @@ WITH
             toUInt64(count()) AS pending,
             max(dateDiff('millisecond', ho_at, as_of_ts)) / 1000 AS oldest_age,
             avg(dateDiff('millisecond', ho_at, as_of_ts)) / 1000 AS mean_age
-        FROM ticket_facts_open FINAL
+        FROM
+        (
+            SELECT tenant, ho_at, ho_from_region, ho_to_region, ho_until
+            FROM ticket_facts_open FINAL
+            WHERE handovers > 0
+            -- section as-of
+              AND last_event_at < as_of_ts
+            UNION ALL
+            SELECT tenant, ho_at, ho_from_region, ho_to_region, ho_until
+            FROM
+            (
+                SELECT tenant, ticket_id, ho_at, ho_from_region, ho_to_region, ho_until
+                FROM ticket_facts
+                WHERE last_event_at >= as_of_ts
+                  AND ({tenant:String} = '' OR tenant = {tenant:String})
+                ORDER BY version DESC
+                LIMIT 1 BY tenant, ticket_id
+            )
+            -- end section as-of
+        )
         ARRAY JOIN ho_at, ho_from_region, ho_to_region, ho_until
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR ho_from_region = {region:String} OR ho_to_region = {region:String})
-          AND handovers > 0
           AND ho_at <= as_of_ts
           AND (ho_until IS NULL OR ho_until > as_of_ts)
         GROUP BY from_region, to_region
