@@ -34,8 +34,8 @@ WITH
     toInt64(dateDiff('millisecond', from_ts, to_ts)) AS span_ms,
     toDateTime64(toStartOfHour(from_ts), 3, 'UTC') AS from_hour,
     toInt64(dateDiff('millisecond', from_hour, from_ts)) AS from_offset,
-    -- Per row, what it adds to a bucket (-1 = the anchor, before {from}):
-    -- (bucket, net change, inflow, outflow).
+    -- Per row of the rollup before W: whether it holds the anchor and the backlog there, and
+    -- whether it is a whole hour inside one bucket.
     hourly AS
     (
         SELECT
@@ -50,7 +50,7 @@ WITH
             -- the hour before; else {from}'s hour less its changes at or after {from}), or at W.
             (from_ts < wm AND if(from_offset = 0, hour_ts + toIntervalHour(1) = from_ts, hour_ts = from_hour))
                 OR (from_ts >= wm AND hour_ts + toIntervalHour(1) = wm) AS is_anchor,
-            -- A constant condition is folded: a whole-hour {from} reads no offsets here.
+            -- For a whole-hour {from} the condition is constant and folded: no offsets are read.
             if(from_offset = 0 OR from_ts >= wm, backlog,
                 backlog - toInt64(arrayCount(o -> o >= from_offset, opened_offsets_ms))
                     + toInt64(arrayCount(o -> o >= from_offset, closed_offsets_ms))) AS anchor_backlog,
