@@ -15,7 +15,7 @@ import { tables } from '../core/tables.js';
 //   (rollupParamsAnyInstant).
 // Anything else is answered live, which is exact but scans. The per-slice backlog rollup
 // (backlog_hourly, sql/migrations/0008_backlog_hourly.sql) has a watermark of its own per tenant
-// and answers by the same rules (backlogParams, backlogParamsAnyInstant).
+// and answers by the same rules (backlogParams, `anyInstant` for a query that splits hours).
 
 const HOUR = 3_600_000;
 
@@ -117,7 +117,12 @@ export interface BacklogRollupParams {
 }
 
 type Range = { from: Date; to: Date; tenant?: string | undefined };
-type ParamOptions = { maxLagMs?: number; now?: number };
+type ParamOptions = {
+  maxLagMs?: number;
+  now?: number;
+  /** The query splits hours at any instant: only whether the rollup is usable at all decides. */
+  anyInstant?: boolean;
+};
 
 /**
  * The region rollups' watermark parameters when [from, to) can be answered from them, else null.
@@ -142,9 +147,7 @@ export function rollupParamsAnyInstant(
   range: Range,
   opts: ParamOptions = {},
 ): RollupParams | null {
-  const p =
-    wm && watermarkParams(wm.until, wm.unmaterialised, wm.readAt, range, { ...opts, anyInstant: true });
-  return p ? { wm_tenants: p.tenants, wm_until: p.until } : null;
+  return rollupParams(wm, range, { ...opts, anyInstant: true });
 }
 
 /** backlog_hourly's watermark parameters when [from, to) can be answered from it, else null. */
@@ -157,27 +160,12 @@ export function backlogParams(
   return p ? { bwm_tenants: p.tenants, bwm_until: p.until } : null;
 }
 
-/** backlogParams for a query that splits hours at any instant (backlog-instants-rollup.sql). */
-export function backlogParamsAnyInstant(
-  wm: RollupWatermarks | null,
-  range: Range,
-  opts: ParamOptions = {},
-): BacklogRollupParams | null {
-  const p =
-    wm &&
-    watermarkParams(wm.backlogUntil, wm.backlogUnmaterialised, wm.readAt, range, {
-      ...opts,
-      anyInstant: true,
-    });
-  return p ? { bwm_tenants: p.tenants, bwm_until: p.until } : null;
-}
-
 function watermarkParams(
   until: Map<string, number>,
   unmaterialised: Set<string>,
   readAt: number,
   range: Range,
-  opts: ParamOptions & { anyInstant?: boolean },
+  opts: ParamOptions,
 ): { tenants: string[]; until: string[] } | null {
   if (until.size === 0) return null;
   const now = opts.now ?? readAt;

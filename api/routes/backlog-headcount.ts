@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParamsAnyInstant, rollupParamsAnyInstant } from '../rollups.js';
+import { backlogParams, rollupParamsAnyInstant } from '../rollups.js';
 import { dimension, instant, queryRows, scopeFields } from './shared.js';
 
 const querySchema = z.object({
@@ -74,7 +74,7 @@ export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (a
       // the per-slice backlog_hourly under its own watermarks.
       const range = { from: start, to: at, tenant: q.tenant };
       const wm = await rollups.watermarks();
-      const teamWm = q.team === undefined ? null : backlogParamsAnyInstant(wm, range);
+      const teamWm = q.team === undefined ? null : backlogParams(wm, range, { anyInstant: true });
       const watermarks =
         q.team === undefined
           ? rollupParamsAnyInstant(wm, range)

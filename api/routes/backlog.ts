@@ -6,7 +6,7 @@ import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParamsAnyInstant, rollupParamsAnyInstant, splitParams } from '../rollups.js';
+import { backlogParams, rollupParamsAnyInstant, splitParams } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
 const maxBuckets = 10_000;
@@ -59,11 +59,10 @@ const rowSchema = z.object({
 
 const clickHouseTimeToIso = (s: string) => `${s.replace(' ', 'T')}Z`;
 
-/** The buckets' edges: `from`, every step after it before `to`, and `to`. */
-function bucketEdges(from: Date, to: Date, interval: keyof typeof intervalSeconds): Date[] {
-  const step = intervalSeconds[interval] * 1000;
+/** The buckets' edges: `from`, every `stepMs` after it before `to`, and `to`. */
+export function bucketEdges(from: Date, to: Date, stepMs: number): Date[] {
   const edges: Date[] = [];
-  for (let t = from.getTime(); t < to.getTime(); t += step) edges.push(new Date(t));
+  for (let t = from.getTime(); t < to.getTime(); t += stepMs) edges.push(new Date(t));
   edges.push(to);
   return edges;
 }
@@ -96,13 +95,13 @@ export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch,
       const range = { from: q.from, to: q.to, tenant: q.tenant };
       const wm = await rollups.watermarks();
       const slice = { customer: q.customer ?? '', team: q.team ?? '', priority: q.priority ?? '' };
-      const sliceWm = sliced ? backlogParamsAnyInstant(wm, range) : null;
+      const sliceWm = sliced ? backlogParams(wm, range, { anyInstant: true }) : null;
       const rollup = sliced
         ? sliceWm && { wm_tenants: sliceWm.bwm_tenants, wm_until: sliceWm.bwm_until }
         : rollupParamsAnyInstant(wm, range);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const query = rollup ? 'backlog-instants-rollup' : sliced ? 'backlog-by-slice' : 'backlog';
-      const split = splitParams(bucketEdges(q.from, q.to, q.interval));
+      const split = splitParams(bucketEdges(q.from, q.to, intervalSeconds[q.interval] * 1000));
       const queryParams = rollup
         ? {
             ...params,

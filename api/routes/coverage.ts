@@ -201,14 +201,12 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
             tz: run.tz,
             max_inflow_per_head: q.maxInflowPerHead,
           };
-          const fromRollups = wm !== null;
-          const found = fromRollups
+          const found = wm
             ? await queryRows(ch, 'coverage-rollup', { ...params, ...wm }, coverageRowSchema)
             : await queryRows(ch, 'coverage', params, coverageRowSchema);
-          return { run, fromRollups, found };
+          return { run, found };
         }),
       );
-      const allFromRollups = answers.every((a) => a.fromRollups);
       for (const { run, found } of answers) {
         for (const r of found) {
           const entry = byRegion.get(r.region) ?? { timeZone: run.tz, hours: [] };
@@ -227,7 +225,7 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
           byRegion.set(r.region, entry);
         }
       }
-      reply.header('x-baton-source', allFromRollups ? 'rollup' : 'live');
+      reply.header('x-baton-source', wm ? 'rollup' : 'live');
       // A configured region with no tickets and no shifts in the range says nothing unless asked for.
       if (!q.region)
         for (const [region, v] of byRegion)

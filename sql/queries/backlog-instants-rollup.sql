@@ -118,8 +118,7 @@ WITH
             arrayMap(o -> (o, toInt64(-1), toUInt64(0), toUInt64(0)), closed_offsets_ms),
             arrayMap(o -> (o, toInt64(0), toUInt64(1), toUInt64(0)), inflow_offsets_ms),
             arrayMap(o -> (o, toInt64(0), toUInt64(0), toUInt64(1)), outflow_offsets_ms)) AS change
-        WHERE notEmpty(split_hours)
-          AND has(split_hours, hour)
+        WHERE has(split_hours, hour)
           AND from_ts < wm
           AND hour_ts >= from_hour
           AND rel + change.1 >= 0

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitHours } from '../../api/rollups.js';
+import { bucketEdges } from '../../api/routes/backlog.js';
 import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
@@ -209,7 +210,7 @@ const live = (filters: Filters, range: Range) =>
 const rollup = (filters: Filters, range: Range, w: string) =>
   run('backlog-instants-rollup', filters, range, {
     source: tables.backlogHourly,
-    split_hours: splitHours(edgesOf(range)),
+    split_hours: splitHours(bucketEdges(new Date(range.from), new Date(range.to), range.step_seconds * 1000)),
     wm_tenants: ['tb', 'other'],
     wm_until: [t(w).slice(0, 19), t(m(13)).slice(0, 19)],
   }).then((rows) =>
@@ -222,14 +223,6 @@ const rollup = (filters: Filters, range: Range, w: string) =>
       }),
     ),
   );
-
-/** The buckets' edges, as the backlog route computes them. */
-function edgesOf(range: Range): Date[] {
-  const edges: Date[] = [];
-  for (let at = Date.parse(range.from); at < Date.parse(range.to); at += range.step_seconds * 1000)
-    edges.push(new Date(at));
-  return [...edges, new Date(range.to)];
-}
 
 const hourly = { from: FROM, to: TO, step_seconds: 3_600 };
 const daily = { from: FROM, to: TO, step_seconds: 86_400 };
