@@ -6,7 +6,7 @@ import { readCalendarsFile, regionZones } from '../../core/calendar-file.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams, rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
 import { dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // Coverage gap, update staleness and specialist concentration (docs/metrics.md).
@@ -247,7 +247,7 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       schema: {
         summary: 'Update staleness: open tickets without a public update within their interval',
         description:
-          "Per current owning region and team: open tickets, those whose last public update (creation, reopen, status change or the provider's public comment) is older than the SLA policy's update interval in business hours at `asOf` (default now), those whose clock is paused (on hold for a pausing reason), and the oldest stale update with its ticket. Without `asOf` the answer is read from the open tickets' copy (header `x-baton-source: rollup`, else `live`); it is the same either way.",
+          "Per current owning region and team: open tickets, those whose last public update (creation, reopen, status change or the provider's public comment) is older than the SLA policy's update interval in business hours at `asOf` (default now), those whose clock is paused (on hold for a pausing reason), and the oldest stale update with its ticket. The answer is read from the open tickets' copy (header `x-baton-source: rollup`, else `live`); it is the same either way.",
         querystring: stalenessQuerySchema,
         response: { 200: stalenessResponseSchema },
       },
@@ -255,17 +255,15 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
     async (req, reply) => {
       const q = req.query;
       const asOf = q.asOf ?? new Date();
-      // Only "now" is served from the open copy: it holds the tickets open now, not at a past asOf.
-      // The copy is kept by views, but a late older evaluation can re-open a closed ticket in it
-      // until the rollup job's next pass: so only while that job is current.
-      const current =
-        q.asOf === undefined
-          ? rollupParams(await rollups.watermarks(), {
-              from: new Date(Math.floor(asOf.getTime() / HOUR) * HOUR),
-              to: asOf,
-              tenant: q.tenant,
-            })
-          : null;
+      // The open copy holds the tickets open now, which is what staleness counts at any asOf (a
+      // ticket is judged as it is now: docs/metrics.md). The copy is kept by views, but a late
+      // older evaluation can re-open a closed ticket in it until the rollup job's next pass: so
+      // only while that job is current.
+      const current = rollupParamsAnyInstant(await rollups.watermarks(), {
+        from: new Date(Math.floor(asOf.getTime() / HOUR) * HOUR),
+        to: asOf,
+        tenant: q.tenant,
+      });
       reply.header('x-baton-source', current ? 'rollup' : 'live');
       const found = await queryRows(
         ch,

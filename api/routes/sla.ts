@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParams, rollupParamsAnyInstant, splitParams } from '../rollups.js';
+import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
 import { checkRange, dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // ---- /v1/metrics/sla ----------------------------------------------------------------------------
@@ -245,7 +245,7 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
       schema: {
         summary: 'Open tickets at SLA risk',
         description:
-          'Open tickets (resolution clock running or paused) at `minLevel` or worse: risk (watch ≥ 50 %, warning ≥ 75 %, critical ≥ 90 %, breached ≥ 100 % of the target consumed), due time, % consumed, remaining business seconds, and the predicted breach: remaining business time below the median extra time that comparable tickets (same tenant, team and priority, resolved in the 28 days before `asOf`, that ran longer than this one so far) took. Figures are as of each ticket’s latest evaluation (`evaluatedAt`); open tickets are re-evaluated periodically. Without `asOf` the answer is read from the open tickets’ copy and hourly rollups of the resolved ones (header `x-baton-source: rollup`, else `live`); it is the same either way.',
+          'Open tickets (resolution clock running or paused) at `minLevel` or worse: risk (watch ≥ 50 %, warning ≥ 75 %, critical ≥ 90 %, breached ≥ 100 % of the target consumed), due time, % consumed, remaining business seconds, and the predicted breach: remaining business time below the median extra time that comparable tickets (same tenant, team and priority, resolved in the 28 days before `asOf`, that ran longer than this one so far) took. Figures are as of each ticket’s latest evaluation (`evaluatedAt`); open tickets are re-evaluated periodically. The answer is read from the open tickets’ copy and hourly rollups of the resolved ones (header `x-baton-source: rollup`, else `live`); it is the same either way.',
         querystring: atRiskQuerySchema,
         response: { 200: atRiskResponseSchema },
       },
@@ -253,16 +253,14 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
     async (req, reply) => {
       const q = req.query;
       const asOf = q.asOf ?? new Date();
-      // Only "now" is served from the open copy: it holds the tickets open now, not at a past asOf.
-      // Its history window starts inside an hour; the rollup splits that hour by stop instant.
-      const wm =
-        q.asOf === undefined
-          ? rollupParams(await rollups.watermarks(), {
-              from: new Date(Math.floor((asOf.getTime() - HANDLED_WINDOW_MS) / HOUR) * HOUR),
-              to: asOf,
-              tenant: q.tenant,
-            })
-          : null;
+      // The open copy holds the tickets open now, which is what the list shows at any asOf (asOf
+      // moves only the window of resolutions). That window starts and may end inside an hour; the
+      // rollup splits those hours by stop instant.
+      const wm = rollupParamsAnyInstant(await rollups.watermarks(), {
+        from: new Date(Math.floor((asOf.getTime() - HANDLED_WINDOW_MS) / HOUR) * HOUR),
+        to: asOf,
+        tenant: q.tenant,
+      });
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const params = {
         tenant: q.tenant ?? '',

@@ -157,7 +157,6 @@ type Summary = { totals: { resolved: number }; consumptionByTeam: unknown[] };
 const exact = { comparable: (body: unknown) => body };
 const same = async (path: string, query: Record<string, string>) =>
   (await apis.same(path, query, exact)) as Json;
-const liveOnly = (path: string, query: Record<string, string>) => apis.liveOnly(path, query, exact);
 
 /** Every request the rollups must answer, each equal to live; returns the hand tenant's summary. */
 async function checkSummaries(): Promise<Json> {
@@ -220,8 +219,13 @@ async function checkAtRisk(): Promise<void> {
   await same('/v1/sla/at-risk', { ...all, tenant: 'globex', region: 'APAC', minHistory: '3' });
   await same('/v1/sla/at-risk', { ...all, priority: 'high', sort: 'percent_consumed' });
   await same('/v1/sla/at-risk', { ...all, customer: 'c1' });
-  // A past instant is answered live: the open copy holds the tickets open now.
-  await liveOnly('/v1/sla/at-risk', { ...all, asOf: iso(Date.now() - HOUR) });
+  // A past instant reads the same open copy (the list is of the tickets open now) and a window of
+  // resolutions that ends inside an hour: after the watermark, at it, inside an hour before it.
+  for (const asOf of [Date.now() - HOUR, W, W - 90 * MINUTE + 17_003, base - DAY - 41 * MINUTE]) {
+    const past = (await same('/v1/sla/at-risk', { ...all, asOf: iso(asOf) })) as typeof body;
+    expect(past.total).toBe(body.total);
+    await same('/v1/sla/at-risk', { ...all, tenant: 'acme', asOf: iso(asOf) });
+  }
 }
 
 /** The query-level check at instants whose 28-day window starts inside an hour of the rollup. */
@@ -272,6 +276,10 @@ async function checkAtRiskQueries(): Promise<void> {
     const live = await run('sla-at-risk', since + 28 * DAY);
     expect(live.some((r) => r.expected_remaining_seconds !== null)).toBe(true);
     expect(await run('sla-at-risk-rollup', since + 28 * DAY)).toEqual(live);
+  }
+  // A past instant between two stops of one hour ends the window inside that hour.
+  for (const asOf of [splits[0]!, splits.at(-1)!]) {
+    expect(await run('sla-at-risk-rollup', asOf)).toEqual(await run('sla-at-risk', asOf));
   }
 }
 

@@ -34,8 +34,6 @@ export interface RollupAndLiveApis {
   get(which: Which, path: string, query?: Record<string, string>): Promise<Answer>;
   /** The rollup API's answer, checked to come from the rollups and to equal the live API's. */
   same(path: string, query?: Record<string, string>, opts?: Comparison): Promise<unknown>;
-  /** Checks that the rollup API answers this one live, and equal to the live API. */
-  liveOnly(path: string, query?: Record<string, string>, opts?: Comparison): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,9 +79,6 @@ export async function startRollupAndLiveApis(
   };
   const pair: RollupAndLiveApis = {
     same: (path, query = {}, opts = {}) => compare(path, query, 'rollup', opts),
-    liveOnly: async (path, query = {}, opts = {}) => {
-      await compare(path, query, 'live', opts);
-    },
     async get(which, path, query = {}) {
       const search = new URLSearchParams(query).toString();
       const url = `${bases[which]}${path}${search ? `${path.includes('?') ? '&' : '?'}${search}` : ''}`;
