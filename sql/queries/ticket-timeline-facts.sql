@@ -3,6 +3,9 @@
 -- ambiguous). {region} keeps the ticket when that region ever owned it (at creation, now, or on
 -- either side of a handover), so a region-restricted caller can follow a ticket its region handed
 -- on. Empty {tenant} / {region} mean all.
+-- The key is compared in PREWHERE: with FINAL the engine does not move a condition there itself,
+-- and would read every column of each part's granule first. A condition on the sorting key keeps
+-- or drops all of a key's rows together, so it is exact before FINAL merges them.
 SELECT
     tenant,
     ticket_id,
@@ -46,9 +49,9 @@ SELECT
     es_to_tier,
     es_source
 FROM ticket_facts FINAL
-WHERE ticket_id = {ticket_id:String}
+PREWHERE ticket_id = {ticket_id:String}
   AND ({tenant:String} = '' OR tenant = {tenant:String})
-  AND ({region:String} = ''
+WHERE ({region:String} = ''
        OR created_region = {region:String}
        OR first_region = {region:String}
        OR region = {region:String}

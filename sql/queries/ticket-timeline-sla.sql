@@ -1,4 +1,5 @@
 -- One ticket's SLA clocks as last evaluated (ticket_sla, newest version) for the drill-down.
+-- The key is compared in PREWHERE, before FINAL: see ticket-timeline-facts.sql.
 SELECT
     policy_id,
     calendar,
@@ -31,5 +32,5 @@ SELECT
     team_elapsed_seconds,
     team_paused_seconds
 FROM ticket_sla FINAL
-WHERE tenant = {tenant:String}
+PREWHERE tenant = {tenant:String}
   AND ticket_id = {ticket_id:String}
