@@ -206,8 +206,3 @@ export function splitParams(edges: readonly Date[]): { params: { split_hours: st
   const hours = splitHours(edges);
   return { params: { split_hours: hours }, omit: hours.length === 0 ? ['split'] : [] };
 }
-
-/** Whether whole hours of a time zone start on whole hours of UTC throughout [from, to). */
-export function zoneKeepsWholeHours(edges: readonly Date[]): boolean {
-  return edges.every((e) => e.getTime() % HOUR === 0);
-}

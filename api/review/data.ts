@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ClickHouseClient } from '../../core/clickhouse.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
-import type { BacklogRollupParams, RollupParams } from '../rollups.js';
+import { type BacklogRollupParams, type RollupParams, splitParams } from '../rollups.js';
 import { queryRows } from '../routes/shared.js';
 import { type HeadlineKey, headlineKeys, type Target, targetSchema } from './targets.js';
 import { localDay, type ReviewWeek } from './week.js';
@@ -325,8 +325,8 @@ const ratio = (num: number, den: number): number | null => (den === 0 ? null : n
 /** What a review may read besides the per-ticket tables (api/rollups.ts). */
 export interface ReviewRollups {
   /**
-   * The watermarks when every bound of the two weeks is a whole hour and the rollups are current:
-   * then the hour-based parts read the hourly rollups plus the recent edge.
+   * The watermarks when the rollups are current: then the hour-based parts read the hourly
+   * rollups plus the recent edge (an hour a local midnight falls inside item by item).
    */
   hourly: RollupParams | null;
   /**
@@ -411,6 +411,26 @@ export async function buildReviewWithSources(
     sources[part] = 'rollup';
     return `${live}-rollup`;
   };
+  // The hours a local midnight falls inside (a zone 30 or 45 minutes off UTC): the rollup queries
+  // read them item by item (section split). The daily series splits at every midnight, the weekly
+  // parts only at the weeks' bounds.
+  const daySplit = splitParams(bounds.map((b) => new Date(b)));
+  const weekSplit = splitParams(weeks.map((b) => new Date(b)));
+  /** A part read by its rollup query with `rollupParams` when `use`, else by its live query. */
+  const read = <S extends z.ZodType>(
+    part: ReviewPart,
+    use: boolean,
+    live: string,
+    params: Record<string, unknown>,
+    rollupParams: object,
+    row: S,
+    split = weekSplit,
+  ) =>
+    use
+      ? queryRows(ch, pick(part, true, live), { ...params, ...rollupParams, ...split.params }, row, {
+          omit: split.omit,
+        })
+      : queryRows(ch, live, params, row);
   const wm = hourly ?? {};
   // At a past week's end, the lists of tickets then: the open copy for the tickets untouched since,
   // the newest rows of those with an event since (review-*-past.sql). Only while the open copies
@@ -448,33 +468,36 @@ export async function buildReviewWithSources(
     pending,
     oldest,
   ] = await Promise.all([
-    queryRows(
-      ch,
-      pick('flow', hourly !== null, 'review-flow'),
-      { ...scope, bounds: chBounds, ...wm },
-      flowRow,
-    ),
+    read('flow', hourly !== null, 'review-flow', { ...scope, bounds: chBounds }, wm, flowRow, daySplit),
     queryRows(ch, 'review-headcount', { ...scope, bounds: chBounds }, headcountRow),
-    queryRows(
-      ch,
-      pick('handovers', hourly !== null, 'review-handovers'),
-      { ...scope, weeks: chWeeks, ...wm },
-      handoverRow,
-    ),
-    hourly === null ? Promise.resolve(null) : pendingAtWeekEnds(ch, scope, weeks, hourly, sources),
-    queryRows(
-      ch,
-      pick('handoverPairs', hourly !== null, 'review-handover-pairs'),
-      { ...scope, weeks: chWeeks, ...wm },
+    read('handovers', hourly !== null, 'review-handovers', { ...scope, weeks: chWeeks }, wm, handoverRow),
+    hourly === null
+      ? Promise.resolve(null)
+      : read(
+          'handoversPending',
+          true,
+          'review-pending-at-end',
+          { ...scope, ends: [chWeeks[1], chWeeks[2]] },
+          hourly,
+          pendingCountRow,
+        ),
+    read(
+      'handoverPairs',
+      hourly !== null,
+      'review-handover-pairs',
+      { ...scope, weeks: chWeeks },
+      wm,
       pairRow,
     ),
-    queryRows(
-      ch,
-      pick('resolutions', hourly !== null, 'review-resolutions'),
-      { ...scope, weeks: chWeeks, ...wm },
+    read(
+      'resolutions',
+      hourly !== null,
+      'review-resolutions',
+      { ...scope, weeks: chWeeks },
+      wm,
       resolutionRow,
     ),
-    queryRows(ch, pick('sla', hourly !== null, 'review-sla'), { ...scope, weeks: chWeeks, ...wm }, slaRow),
+    read('sla', hourly !== null, 'review-sla', { ...scope, weeks: chWeeks }, wm, slaRow),
     queryRows(
       ch,
       'review-sla-at-risk',
@@ -484,28 +507,29 @@ export async function buildReviewWithSources(
       },
       riskRow,
     ),
-    queryRows(
-      ch,
-      pick('field', hourly !== null, 'review-field'),
-      { ...scope, weeks: chWeeks, ...wm },
-      fieldRow,
-    ),
-    queryRows(
-      ch,
-      pick('teamBacklog', teamBacklogWm !== null, 'review-team-backlog'),
-      { ...scope, ...current, limit, ...teamBacklogWm },
+    read('field', hourly !== null, 'review-field', { ...scope, weeks: chWeeks }, wm, fieldRow),
+    read(
+      'teamBacklog',
+      teamBacklogWm !== null,
+      'review-team-backlog',
+      { ...scope, ...current, limit },
+      teamBacklogWm ?? {},
       teamBacklogRow,
     ),
-    queryRows(
-      ch,
-      pick('teamHandovers', hourly !== null, 'review-team-handovers'),
-      { ...scope, ...current, limit, ...wm },
+    read(
+      'teamHandovers',
+      hourly !== null,
+      'review-team-handovers',
+      { ...scope, ...current, limit },
+      wm,
       teamHandoverRow,
     ),
-    queryRows(
-      ch,
-      pick('customers', hourly !== null, 'review-customer-breaches'),
-      { ...scope, ...current, limit, ...wm },
+    read(
+      'customers',
+      hourly !== null,
+      'review-customer-breaches',
+      { ...scope, ...current, limit },
+      wm,
       customerRow,
     ),
     pastEnd
@@ -535,7 +559,9 @@ export async function buildReviewWithSources(
   ]);
   // The rollups have no pending handovers at an instant: those of each week's end are read apart.
   const handovers = handoverWeeks.map((r) =>
-    pendingAtEnd === null ? r : { ...r, pending_at_end: pendingAtEnd[r.week] ?? 0 },
+    pendingAtEnd === null
+      ? r
+      : { ...r, pending_at_end: pendingAtEnd.find((p) => p.idx === r.week)?.pending ?? 0 },
   );
 
   // Instants and days without a row have nothing in them: 0.
@@ -723,23 +749,4 @@ export async function buildReviewWithSources(
     },
   };
   return { review, sources };
-}
-
-/** Handovers pending at the end of week 0 (previous) and 1 (current), from the rollups. */
-async function pendingAtWeekEnds(
-  ch: ClickHouseClient,
-  scope: { tenant: string; region: string },
-  weeks: number[],
-  hourly: RollupParams,
-  sources: ReviewSources,
-): Promise<number[]> {
-  const ends = [weeks[1]!, weeks[2]!];
-  const rows = await queryRows(
-    ch,
-    'review-pending-at-end-rollup',
-    { ...scope, ends: ends.map((e) => toClickHouseTime(e)), ...hourly },
-    pendingCountRow,
-  );
-  sources.handoversPending = 'rollup';
-  return ends.map((_, w) => rows.find((r) => r.idx === w)?.pending ?? 0);
 }

@@ -8,7 +8,7 @@ import { buildReviewWithSources, type Review, type ReviewRollups, reviewSchema }
 import { renderPage } from '../review/page.js';
 import { loadReviewTargets } from '../review/targets.js';
 import { isoWeek, lastCompleteWeek, parseIsoWeek, previousWeek, type ReviewWeek } from '../review/week.js';
-import { backlogParams, type RollupReader, rollupParams, zoneKeepsWholeHours } from '../rollups.js';
+import { backlogParams, type RollupReader, rollupParams } from '../rollups.js';
 import { scopeFields } from './shared.js';
 
 // The weekly regional review: this week against the week before and against the targets, with
@@ -67,11 +67,11 @@ export function prefersHtml(accept: string | undefined): boolean {
 const HOUR = 3_600_000;
 
 /**
- * What a review may read besides the per-ticket tables: the hourly rollups when every local
- * midnight of its two weeks is a whole UTC hour (a zone 30 or 45 minutes off UTC splits an
- * hour), the open copies for the SLA risk snapshot (always of now) and, while the week is
- * running, for what stands at its end (its end is after now: what stands then is what stands
- * now). Both only while the rollups are current (api/rollups.ts).
+ * What a review may read besides the per-ticket tables: the hourly rollups (an hour a local
+ * midnight falls inside, in a zone 30 or 45 minutes off UTC, is read item by item), the open
+ * copies for the SLA risk snapshot (always of now) and, while the week is running, for what
+ * stands at its end (its end is after now: what stands then is what stands now). Both only
+ * while the rollups are current (api/rollups.ts).
  */
 async function reviewRollups(
   rollups: RollupReader,
@@ -82,13 +82,13 @@ async function reviewRollups(
 ): Promise<ReviewRollups> {
   const wm = await rollups.watermarks();
   const bounds = [...previous.days, ...week.days.slice(1)].map((b) => new Date(b));
-  const hourly = zoneKeepsWholeHours(bounds)
-    ? rollupParams(wm, { from: bounds[0]!, to: bounds[bounds.length - 1]!, tenant: q.tenant })
-    : null;
+  const hourly = rollupParams(
+    wm,
+    { from: bounds[0]!, to: bounds[bounds.length - 1]!, tenant: q.tenant },
+    { anyInstant: true },
+  );
   const [from, to] = [new Date(week.days[0]!), new Date(week.days[7]!)];
-  const teamBacklog = zoneKeepsWholeHours([from, to])
-    ? backlogParams(wm, { from, to, tenant: q.tenant })
-    : null;
+  const teamBacklog = backlogParams(wm, { from, to, tenant: q.tenant }, { anyInstant: true });
   const thisHour = new Date(Math.floor(nowMs / HOUR) * HOUR);
   const openCopies = rollupParams(wm, { from: thisHour, to: thisHour, tenant: q.tenant }) !== null;
   return { hourly, teamBacklog, open: openCopies && week.days[7]! > nowMs, openCopies };
@@ -123,8 +123,8 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       nowMs,
       rollups: await reviewRollups(rollups, q, week, previous, nowMs),
     });
-    // A part the rollups cannot answer (weeks whose midnights are not whole UTC hours, rollups
-    // stopped) is read live, and then the whole review says `live`; the parts header says which
+    // A part the rollups cannot answer (rollups stopped or behind, a tenant not yet materialised)
+    // is read live, and then the whole review says `live`; the parts header says which
     // part came from where (docs/metrics.md, "How the API reads").
     const parts = Object.entries(built.sources);
     // The roster is small (a row per staff change): a review whose other parts are rollups is one.

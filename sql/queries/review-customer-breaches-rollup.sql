@@ -4,13 +4,15 @@
 -- edge, clocks that stopped then from ticket_sla_recent and clocks that ran out then from
 -- ticket_sla_recent and ticket_sla_open together (the newest row of a ticket in both). The open
 -- tickets breached now from ticket_sla_open, which holds every open ticket (the same rows as
--- ticket_sla's with stopped = 0). {from} is a whole hour, {to} one too or after every watermark.
--- {wm_tenants} / {wm_until} are the watermarks. Empty {tenant} / {region} mean all.
+-- ticket_sla's with stopped = 0). An hour that {from} or {to} falls inside ({split_hours}) is taken
+-- stop by stop and breach by breach at their instants (sla_hourly's `stops`, sla_breaches_hourly's
+-- `breach_offsets_ms`), every other hour summed. {wm_tenants} / {wm_until} are the watermarks. Empty {tenant} / {region} mean all.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     edge_breaches AS
     (
         SELECT tenant, region, customer, res_breached_at AS breached_at
@@ -37,6 +39,7 @@ WITH
           AND ({region:String} = '' OR region = {region:String})
           AND hour >= from_ts
           AND hour < to_ts
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
         UNION ALL
         SELECT toString(customer), breaches, toUInt64(0), toUInt64(0), toUInt64(0)
@@ -45,7 +48,30 @@ WITH
           AND ({region:String} = '' OR region = {region:String})
           AND hour >= from_ts
           AND hour < to_ts
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
+        UNION ALL
+        SELECT toString(customer), toUInt64(0), toUInt64(1), toUInt64(st.breached), toUInt64(0)
+        FROM sla_hourly FINAL
+        ARRAY JOIN stops AS st
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(st.offset_ms) >= from_ts
+          AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(st.offset_ms) < to_ts
+        UNION ALL
+        SELECT toString(customer), toUInt64(1), toUInt64(0), toUInt64(0), toUInt64(0)
+        FROM sla_breaches_hourly FINAL
+        ARRAY JOIN breach_offsets_ms AS offset_ms
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(offset_ms) >= from_ts
+          AND toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(offset_ms) < to_ts
+        -- end section split
         UNION ALL
         SELECT toString(customer), toUInt64(0), toUInt64(1), toUInt64(res_outcome = 'breached'), toUInt64(0)
         FROM ticket_sla_recent FINAL

@@ -1,11 +1,13 @@
 -- review-field.sql's answer from the region rollups (api/rollups.ts): jobs completed before each
 -- tenant's watermark from field_hourly, at or after it from field_job_facts_recent
--- (field-summary-rollup.sql's edge). Every bound of {weeks} is a whole hour. Empty {tenant} /
--- {region} mean all.
+-- (field-summary-rollup.sql's edge). An hour that a bound of {weeks} falls inside ({split_hours})
+-- is taken job by job at its instant (the row's `jobs_completed`), every other hour summed. Empty
+-- {tenant} / {region} mean all.
 WITH
     {weeks:Array(DateTime64(3, 'UTC'))} AS weeks,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     completed AS
     (
         SELECT toDateTime64(hour, 3, 'UTC') AS at, jobs, first_time_fix, revisited
@@ -14,7 +16,24 @@ WITH
           AND ({region:String} = '' OR region = {region:String})
           AND hour >= weeks[1]
           AND hour < weeks[3]
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
+        UNION ALL
+        SELECT
+            toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(j.offset_ms) AS at,
+            toUInt64(1),
+            toUInt64(j.first_time_fix),
+            toUInt64(j.revisited)
+        FROM field_hourly FINAL
+        ARRAY JOIN jobs_completed AS j
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND at >= weeks[1]
+          AND at < weeks[3]
+        -- end section split
         UNION ALL
         SELECT assumeNotNull(completed_at), toUInt64(1), toUInt64(first_time_fix = 1), toUInt64(revisits > 0)
         FROM field_job_facts_recent FINAL

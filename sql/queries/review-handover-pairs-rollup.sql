@@ -1,11 +1,13 @@
 -- review-handover-pairs.sql's answer from the region rollups (api/rollups.ts): handovers made
 -- before each tenant's watermark from handovers_hourly, at or after it from ticket_facts_recent
--- (handovers-rollup.sql's edge). Every bound of {weeks} is a whole hour. Empty {tenant} /
--- {region} mean all.
+-- (handovers-rollup.sql's edge). An hour that a bound of {weeks} falls inside ({split_hours}) is
+-- taken handover by handover at its instant (the row's `made`), every other hour summed. Empty
+-- {tenant} / {region} mean all.
 WITH
     {weeks:Array(DateTime64(3, 'UTC'))} AS weeks,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     made AS
     (
         SELECT
@@ -21,7 +23,27 @@ WITH
           AND ({region:String} = '' OR from_region = {region:String} OR to_region = {region:String})
           AND hour >= weeks[1]
           AND hour < weeks[3]
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
+        UNION ALL
+        SELECT
+            toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(m.offset_ms) AS at,
+            toString(from_region),
+            toString(to_region),
+            toUInt64(1),
+            toUInt64(m.outcome = 'picked_up'),
+            if(m.outcome = 'picked_up', [m.wall_seconds], []),
+            if(m.outcome = 'picked_up', [m.business_seconds], [])
+        FROM handovers_hourly FINAL
+        ARRAY JOIN made AS m
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR from_region = {region:String} OR to_region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND at >= weeks[1]
+          AND at < weeks[3]
+        -- end section split
         UNION ALL
         SELECT
             ho_at,

@@ -1,7 +1,8 @@
 -- review-handovers.sql's weekly figures from the region rollups (api/rollups.ts): handovers made
 -- before each tenant's watermark from handovers_hourly (per region pair and hour, the picked-up
--- waits kept whole), at or after it from ticket_facts_recent (handovers-rollup.sql's edge). Every
--- bound of {weeks} is a whole hour. Cross-region = the pair's regions differ, as
+-- waits kept whole), at or after it from ticket_facts_recent (handovers-rollup.sql's edge). An hour
+-- that a bound of {weeks} falls inside ({split_hours}) is taken handover by handover at its instant
+-- (the row's `made`), every other hour summed. Cross-region = the pair's regions differ, as
 -- handovers-rollup.sql. The pending handovers at a week's end depend on when each wait ended, which
 -- handovers_hourly does not keep: pending_at_end is 0 here and read separately
 -- (review-pending-at-end-rollup.sql). Empty {tenant} / {region} mean all.
@@ -10,6 +11,7 @@ WITH
     {region:String} AS r,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     made AS
     (
         SELECT
@@ -26,7 +28,28 @@ WITH
           AND (r = '' OR from_region = r OR to_region = r)
           AND hour >= weeks[1]
           AND hour < weeks[3]
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
+        UNION ALL
+        SELECT
+            toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(m.offset_ms) AS at,
+            toString(from_region),
+            toString(to_region),
+            toUInt64(1),
+            toUInt64(m.ping_pong),
+            toUInt64(m.outcome = 'picked_up'),
+            if(m.outcome = 'picked_up', [m.wall_seconds], []),
+            if(m.outcome = 'picked_up', [m.business_seconds], [])
+        FROM handovers_hourly FINAL
+        ARRAY JOIN made AS m
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND (r = '' OR from_region = r OR to_region = r)
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND at >= weeks[1]
+          AND at < weeks[3]
+        -- end section split
         UNION ALL
         SELECT
             ho_at,

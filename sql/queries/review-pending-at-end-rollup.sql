@@ -3,13 +3,15 @@
 -- handover_teams_hourly: the handovers made before the instant minus the waits ended before it (a
 -- wait ends after its handover was made). From the watermark on, the edge from
 -- ticket_facts_recent: +1 for a handover made then, -1 for a wait that ended then (both are events,
--- so the ticket's row is recent). Every instant of {ends} is a whole hour or after every watermark.
--- {wm_tenants} / {wm_until} are the watermarks. Row idx i is ends[i + 1] (0-based); none when
+-- so the ticket's row is recent). An hour that an instant of {ends} falls inside ({split_hours}) is
+-- taken handover by handover and wait by wait at their instants (the row's `received_at` and
+-- `waits_ended_offsets_ms`, 0029_review_rollup_instants.sql), every other hour whole. {wm_tenants} / {wm_until} are the watermarks. Row idx i is ends[i + 1] (0-based); none when
 -- nothing was ever handed over to the region. Empty {tenant} / {region} mean all.
 WITH
     {ends:Array(DateTime64(3, 'UTC'))} AS ends,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     changes AS
     (
         SELECT toDateTime64(hour, 3, 'UTC') AS at, toInt64(received) - toInt64(waits_ended) AS change
@@ -17,7 +19,20 @@ WITH
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR to_region = {region:String})
           AND hour < arrayMax(ends)
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
+        UNION ALL
+        SELECT toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(item.1), item.2
+        FROM handover_teams_hourly FINAL
+        ARRAY JOIN arrayConcat(
+            arrayMap(h -> (h.offset_ms, toInt64(1)), received_at),
+            arrayMap(o -> (o, toInt64(-1)), waits_ended_offsets_ms)) AS item
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR to_region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- end section split
         UNION ALL
         SELECT assumeNotNull(event.1), event.2
         FROM

@@ -5,13 +5,15 @@
 -- SLA sweep records the breach of an open ticket with no event, so its row may be too old for the
 -- recent copy; the open copy holds every open ticket whatever its age, and a ticket whose clock has
 -- stopped since had an event, so its row is recent. A ticket in both copies counts once, by its
--- newest row (the highest version). Every bound of {weeks} is a whole hour, so an hour falls in
--- one week. {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Empty
+-- newest row (the highest version). An hour that a bound of {weeks} falls inside ({split_hours})
+-- is taken stop by stop and breach by breach at their instants (sla_hourly's `stops`,
+-- sla_breaches_hourly's `breach_offsets_ms`), every other hour summed. {wm_tenants} / {wm_until} are the watermarks (a tenant missing has none). Empty
 -- {tenant} / {region} mean all.
 WITH
     {weeks:Array(DateTime64(3, 'UTC'))} AS weeks,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     edge_breaches AS
     (
         SELECT tenant, region, priority, res_breached_at AS breached_at
@@ -38,6 +40,7 @@ WITH
           AND ({region:String} = '' OR region = {region:String})
           AND hour >= weeks[1]
           AND hour < weeks[3]
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
         UNION ALL
         SELECT toDateTime64(hour, 3, 'UTC'), toString(priority), toUInt64(0), toUInt64(0), breaches
@@ -46,7 +49,32 @@ WITH
           AND ({region:String} = '' OR region = {region:String})
           AND hour >= weeks[1]
           AND hour < weeks[3]
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+        -- section split
+        UNION ALL
+        SELECT toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(st.offset_ms) AS at, toString(priority),
+               toUInt64(1), toUInt64(st.breached), toUInt64(0)
+        FROM sla_hourly FINAL
+        ARRAY JOIN stops AS st
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND at >= weeks[1]
+          AND at < weeks[3]
+        UNION ALL
+        SELECT toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(offset_ms) AS at, toString(priority),
+               toUInt64(0), toUInt64(0), toUInt64(1)
+        FROM sla_breaches_hourly FINAL
+        ARRAY JOIN breach_offsets_ms AS offset_ms
+        WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+          AND ({region:String} = '' OR region = {region:String})
+          AND has(split_hours, hour)
+          AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+          AND at >= weeks[1]
+          AND at < weeks[3]
+        -- end section split
         UNION ALL
         SELECT assumeNotNull(res_stopped_at), toString(priority), toUInt64(1), toUInt64(res_outcome = 'breached'),
                toUInt64(0)

@@ -4,7 +4,9 @@
 -- x <= W, else the backlog of the hour ending at W (0 if none) plus the periods opened and minus
 -- those closed in [W, x), read from ticket_lifecycle_recent; inflow and outflow are the hours
 -- before W plus the edge's openings and closings from W on (both with backlog.sql's definitions,
--- as the live query). {from} is a whole hour, {to} one or at/after every W. A team whose four
+-- as the live query). An hour before W that {from} or {to} falls inside ({split_hours}) gives the
+-- backlog at that edge as its backlog less its changes at or after it, and each of its flows at its
+-- instant (the row's offsets, 0026_backlog_slice_offsets.sql). A team whose four
 -- figures are all 0 is left out, as live (a team moved in and out within an hour has no figure
 -- here). Empty {tenant} / {region} mean all.
 WITH
@@ -12,6 +14,7 @@ WITH
     {to:DateTime64(3, 'UTC')} AS to_ts,
     {bwm_tenants:Array(String)} AS bwm_tenants,
     {bwm_until:Array(DateTime('UTC'))} AS bwm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     hourly AS
     (
         SELECT
@@ -21,6 +24,7 @@ WITH
             backlog,
             inflow AS hour_inflow,
             outflow AS hour_outflow,
+            has(split_hours, hour) AS split,
             toDateTime64(transform(toString(tenant), bwm_tenants, bwm_until, toDateTime(0, 'UTC')), 3, 'UTC') AS wm
         FROM backlog_hourly FINAL
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
@@ -60,9 +64,48 @@ WITH
             toInt64(if(hour_end = wm, backlog, 0)) AS base,
             toInt64(0) AS change_before_start,
             toInt64(0) AS change_before_end,
-            toUInt64(if(hour_end > from_ts, hour_inflow, 0)) AS inflow,
-            toUInt64(if(hour_end > from_ts, hour_outflow, 0)) AS outflow
+            toUInt64(if(hour_end > from_ts AND NOT split, hour_inflow, 0)) AS inflow,
+            toUInt64(if(hour_end > from_ts AND NOT split, hour_outflow, 0)) AS outflow
         FROM hourly
+        -- section split
+        UNION ALL
+        SELECT
+            tenant,
+            team,
+            wm,
+            if(toStartOfHour(from_ts) = hour, backlog
+                - toInt64(arrayCount(o -> o >= dateDiff('millisecond', hour_ts, from_ts), opened_offsets_ms))
+                + toInt64(arrayCount(o -> o >= dateDiff('millisecond', hour_ts, from_ts), closed_offsets_ms)), 0),
+            if(toStartOfHour(to_ts) = hour, backlog
+                - toInt64(arrayCount(o -> o >= dateDiff('millisecond', hour_ts, to_ts), opened_offsets_ms))
+                + toInt64(arrayCount(o -> o >= dateDiff('millisecond', hour_ts, to_ts), closed_offsets_ms)), 0),
+            toInt64(0),
+            toInt64(0),
+            toInt64(0),
+            toUInt64(arrayCount(o -> hour_ts + toIntervalMillisecond(o) >= from_ts
+                AND hour_ts + toIntervalMillisecond(o) < to_ts, inflow_offsets_ms)),
+            toUInt64(arrayCount(o -> hour_ts + toIntervalMillisecond(o) >= from_ts
+                AND hour_ts + toIntervalMillisecond(o) < to_ts, outflow_offsets_ms))
+        FROM
+        (
+            SELECT
+                toString(tenant) AS tenant,
+                toString(team) AS team,
+                hour,
+                toDateTime64(hour, 3, 'UTC') AS hour_ts,
+                toInt64(backlog) AS backlog,
+                opened_offsets_ms,
+                closed_offsets_ms,
+                inflow_offsets_ms,
+                outflow_offsets_ms,
+                toDateTime64(transform(toString(tenant), bwm_tenants, bwm_until, toDateTime(0, 'UTC')), 3, 'UTC') AS wm
+            FROM backlog_hourly FINAL
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+              AND ({region:String} = '' OR region = {region:String})
+              AND has(split_hours, hour)
+              AND toDateTime64(hour, 3, 'UTC') + toIntervalHour(1) <= wm
+        )
+        -- end section split
         UNION ALL
         SELECT tenant, team, wm, toInt64(0), toInt64(0), toInt64(0),
             toInt64(opened_at < from_ts), toInt64(1),

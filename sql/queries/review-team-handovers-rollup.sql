@@ -1,14 +1,17 @@
 -- review-team-handovers.sql's answer from the rollups (api/rollups.ts): per receiving team of the
 -- region, the handovers received in [{from}, {to}) and picked up with their business waits, from
 -- handover_teams_hourly before each tenant's watermark and from ticket_facts_recent at or after it;
--- the handovers pending at {to} as review-pending-at-end-rollup.sql counts them, per team. {from}
--- is a whole hour, {to} one too or after every watermark. {wm_tenants} / {wm_until} are the
+-- the handovers pending at {to} as review-pending-at-end-rollup.sql counts them, per team. An hour
+-- that {from} or {to} falls inside ({split_hours}) is taken handover by handover and wait by wait
+-- at their instants (the row's `received_at` and `waits_ended_offsets_ms`), every other hour whole.
+-- {wm_tenants} / {wm_until} are the
 -- watermarks. Slowest p90 first, at most {limit}. Empty {tenant} / {region} mean all.
 WITH
     {from:DateTime64(3, 'UTC')} AS from_ts,
     {to:DateTime64(3, 'UTC')} AS to_ts,
     {wm_tenants:Array(String)} AS wm_tenants,
     {wm_until:Array(DateTime('UTC'))} AS wm_until,
+    {split_hours:Array(DateTime('UTC'))} AS split_hours,
     -- the waits only for the week's hours; the counts for every hour before {to}, for the pending
     hourly AS
     (
@@ -19,6 +22,7 @@ WITH
         WHERE ({tenant:String} = '' OR tenant = {tenant:String})
           AND ({region:String} = '' OR to_region = {region:String})
           AND hour < to_ts
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
     ),
     week_waits AS
@@ -29,6 +33,7 @@ WITH
           AND ({region:String} = '' OR to_region = {region:String})
           AND hour >= from_ts
           AND hour < to_ts
+          AND NOT has(split_hours, hour)
           AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
           AND picked_up > 0
     ),
@@ -64,6 +69,35 @@ WITH
             UNION ALL
             SELECT team, toUInt64(0), toUInt64(0), businesses, toInt64(0)
             FROM week_waits
+            -- section split
+            UNION ALL
+            SELECT team, toUInt64(in_week), toUInt64(in_week AND picked), if(in_week AND picked, [business], []),
+                   toInt64(at < to_ts)
+            FROM
+            (
+                SELECT
+                    toString(to_team) AS team,
+                    toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(h.offset_ms) AS at,
+                    h.picked_up = 1 AS picked,
+                    h.business_seconds AS business,
+                    at >= from_ts AND at < to_ts AS in_week
+                FROM handover_teams_hourly FINAL
+                ARRAY JOIN received_at AS h
+                WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+                  AND ({region:String} = '' OR to_region = {region:String})
+                  AND has(split_hours, hour)
+                  AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+            )
+            UNION ALL
+            SELECT toString(to_team), toUInt64(0), toUInt64(0), CAST([], 'Array(Float64)'),
+                   -toInt64(toDateTime64(hour, 3, 'UTC') + toIntervalMillisecond(offset_ms) < to_ts)
+            FROM handover_teams_hourly FINAL
+            ARRAY JOIN waits_ended_offsets_ms AS offset_ms
+            WHERE ({tenant:String} = '' OR tenant = {tenant:String})
+              AND ({region:String} = '' OR to_region = {region:String})
+              AND has(split_hours, hour)
+              AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+            -- end section split
             UNION ALL
             SELECT team, toUInt64(in_week), toUInt64(in_week AND picked),
                    if(in_week AND picked, [business], []),

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rollupReader, splitHours } from '../../api/rollups.js';
+import { toClickHouseTime } from '../../core/clickhouse.js';
 import { eventId, type TicketEvent } from '../../core/events/ticket.js';
+import { readQuery } from '../../core/queries.js';
 import { startRegionRollups } from '../../transforms/backlog/materialise.js';
 import { defaultSlaPolicies } from '../../transforms/sla/policy.js';
 import { loadSlaSettings } from '../../transforms/sla/settings.js';
@@ -235,6 +238,50 @@ function expectedRows(body: ReviewBody, breaches: Record<string, number>, stoppe
   return rows;
 }
 
+/**
+ * The SLA part's two rollup queries at weeks bounded inside hours (a zone 30 or 45 minutes off UTC):
+ * those hours item by item, as live.
+ */
+async function checkWeeksInsideHours(): Promise<void> {
+  const wm = await rollupReader(pipeline.ch, { enabled: true }).watermarks();
+  const rollup = {
+    wm_tenants: [...wm!.until.keys()],
+    wm_until: [...wm!.until.values()].map((t) => toClickHouseTime(t).slice(0, 19)),
+  };
+  // A's stop at W - 5 h falls before the first bound; E's breach and B's stop at W - 1 h in the
+  // first week, C's breach at W - 5 min in the second; after W, D's and H's breaches and E's stop
+  // before the last bound, F's stop after it.
+  const bounds = [W - 5 * HOUR + 1, W - 30 * MINUTE, W + 12 * MINUTE];
+  const weeks = bounds.map((b) => toClickHouseTime(b));
+  const split = splitHours(bounds.map((b) => new Date(b)));
+  expect(split).toHaveLength(3);
+  const rows = async (name: string, params: Record<string, unknown>) => {
+    const rs = await pipeline.ch.query({
+      query: readQuery(name),
+      query_params: params,
+      format: 'JSONEachRow',
+    });
+    return rs.json<Record<string, unknown>>();
+  };
+  for (const scope of [
+    { tenant: '', region: '' },
+    { tenant: T, region: 'EMEA' },
+    { tenant: '', region: 'APAC' },
+  ]) {
+    const sla = await rows('review-sla', { ...scope, weeks });
+    expect(await rows('review-sla-rollup', { ...scope, weeks, ...rollup, split_hours: split })).toEqual(sla);
+    const range = { ...scope, from: weeks[1], to: weeks[2], limit: 10 };
+    const customers = await rows('review-customer-breaches', range);
+    expect(
+      await rows('review-customer-breaches-rollup', { ...range, ...rollup, split_hours: split }),
+    ).toEqual(customers);
+    if (scope.region === '') {
+      expect(sla.length).toBeGreaterThan(1);
+      expect(customers.length).toBeGreaterThan(0);
+    }
+  }
+}
+
 describe('the weekly review’s SLA part from the rollups', () => {
   it('the rollups hold the hours before the watermark, the edge the rest', async () => {
     const [w, rolledBreaches, rolledResolved] = await scalars(
@@ -268,6 +315,10 @@ describe('the weekly review’s SLA part from the rollups', () => {
       const body = await same({ week });
       expect(body.slaByPriority, week).toEqual(expectedRows(body, breachAt, stops));
     }
+  });
+
+  it('weeks bounded inside hours (a zone 30 or 45 minutes off UTC): those hours item by item, as live', async () => {
+    await checkWeeksInsideHours();
   });
 
   it('a clock that runs out after the watermark with no event since counts in its week', async () => {
@@ -324,6 +375,9 @@ describe('the weekly review’s SLA part from the rollups', () => {
     await new Promise((r) => setTimeout(r, 1_100)); // the API caches the watermarks for a second
     // The watermark is now TO: S's breach is read from the rollup.
     expect(await scalars('SELECT sum(breaches) FROM sla_breaches_hourly FINAL')).toEqual([7]);
+    // Every stop is in the rollups now, C's 58 minutes into its hour and E's, F's and H's inside
+    // theirs: the split hours hold stops on both sides of a bound.
+    await checkWeeksInsideHours();
     for (const q of queries) await same(q);
     for (const w of [...new Set([...weeksOf(TO, 'UTC'), ...weeksOf(W, 'UTC')])]) {
       const body = await same({ week: w });

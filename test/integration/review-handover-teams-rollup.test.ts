@@ -82,7 +82,12 @@ async function rows<T>(name: string, params: Record<string, unknown>): Promise<T
   const rs = await ch.query({
     query: readQuery(name),
     format: 'JSONEachRow',
-    query_params: { wm_tenants: ['ho', 'other'], wm_until: [hourParam(W), hourParam(W)], ...params },
+    query_params: {
+      wm_tenants: ['ho', 'other'],
+      wm_until: [hourParam(W), hourParam(W)],
+      split_hours: [],
+      ...params,
+    },
   });
   return rs.json<T>();
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitHours } from '../../api/rollups.js';
 import { type ClickHouseClient, toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { lifecycleDatabase } from '../helpers/lifecycle-database.js';
@@ -34,6 +35,7 @@ import { lifecycleDatabase } from '../helpers/lifecycle-database.js';
 let ch: ClickHouseClient;
 
 const t = (iso: string) => toClickHouseTime(Date.parse(iso));
+const MIN = 60_000;
 const FROM = '2026-03-09T00:00:00Z';
 const TO = '2026-03-16T00:00:00Z';
 
@@ -168,7 +170,7 @@ async function run(name: string, params: Record<string, unknown>): Promise<Figur
   const rs = await ch.query({
     query: readQuery(name),
     format: 'JSONEachRow',
-    query_params: { from: t(FROM), to: t(TO), limit: 10, ...params },
+    query_params: { from: t(FROM), to: t(TO), limit: 10, split_hours: [], ...params },
   });
   return (await rs.json<Row>()).map((r) => [
     r.team,
@@ -204,6 +206,26 @@ describe('review-team-backlog-rollup.sql', () => {
           bwm_until: [t(W).slice(0, 19), t(m(13)).slice(0, 19)],
         });
         expect(got, `W=${W}`).toEqual(want);
+      }
+      // Bounds inside hours (a zone 30 or 45 minutes off UTC): those hours are read change by
+      // change, and the answer is live's at the same bounds.
+      const [from0, to0] = [Date.parse(FROM), Date.parse(TO)];
+      for (const [from, to] of [
+        [from0 + 30 * MIN, to0 + 30 * MIN],
+        [from0 - 45 * MIN, to0 - 45 * MIN],
+        [from0 + 17 * MIN + 3, to0 - 29 * MIN],
+      ] as const) {
+        const bounds = { tenant, region, from: toClickHouseTime(from), to: toClickHouseTime(to) };
+        const live = await run('review-team-backlog', bounds);
+        for (const W of [m(12), m(10, '14:00'), m(16), m(8)]) {
+          const got = await run('review-team-backlog-rollup', {
+            ...bounds,
+            bwm_tenants: ['tb', 'other'],
+            bwm_until: [t(W).slice(0, 19), t(m(13)).slice(0, 19)],
+            split_hours: splitHours([new Date(from), new Date(to)]),
+          });
+          expect(got, `${bounds.from} – ${bounds.to}, W=${W}`).toEqual(live);
+        }
       }
     },
   );
