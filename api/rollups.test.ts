@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  backlogParams,
-  type RollupWatermarks,
-  rollupParams,
-  rollupParamsAnyInstant,
-  splitHours,
-  splitParams,
-} from './rollups.js';
+import { backlogParams, type RollupWatermarks, rollupParams, splitHours, splitParams } from './rollups.js';
 
 const d = (iso: string) => new Date(iso);
 const ms = (iso: string) => Date.parse(iso);
@@ -23,16 +16,16 @@ describe('backlogParams', () => {
     backlogUnmaterialised: new Set(backlogUnmaterialised),
     readAt: ms('2026-06-10T12:20:00Z'),
   });
-  const week = { from: d('2026-06-01T00:00:00Z'), to: d('2026-06-08T00:00:00Z') };
+  const all = {};
 
   it('gives the backlog watermarks of every tenant, under their own names', () => {
-    const got = backlogParams(wm({ a: '2026-06-10T11:00:00Z', b: '2026-06-10T10:00:00Z' }), week);
+    const got = backlogParams(wm({ a: '2026-06-10T11:00:00Z', b: '2026-06-10T10:00:00Z' }), all);
     expect(got).toEqual({
       bwm_tenants: ['a', 'b'],
       bwm_until: ['2026-06-10 11:00:00', '2026-06-10 10:00:00'],
     });
     // The region rollups' parameters are their own watermarks.
-    expect(rollupParams(wm({ a: '2026-06-10T11:00:00Z' }), week)?.wm_until).toEqual([
+    expect(rollupParams(wm({ a: '2026-06-10T11:00:00Z' }), all)?.wm_until).toEqual([
       '2026-06-10 12:00:00',
       '2026-06-10 12:00:00',
     ]);
@@ -40,26 +33,22 @@ describe('backlogParams', () => {
 
   it('follows rollupParams’ rules on the backlog watermarks alone', () => {
     const current = { a: '2026-06-10T11:00:00Z', b: '2026-06-10T10:00:00Z' };
-    // from within an hour; to within an hour before a watermark, or after every one.
-    expect(backlogParams(wm(current), { ...week, from: d('2026-06-01T00:30:00Z') })).toBeNull();
-    expect(backlogParams(wm(current), { ...week, to: d('2026-06-08T00:30:00Z') })).toBeNull();
-    expect(backlogParams(wm(current), { ...week, to: d('2026-06-10T11:30:00Z') })).not.toBeNull();
     // A tenant in scope without a backlog watermark; one stored since the last pass.
-    expect(backlogParams(wm({ a: current.a }), { ...week, tenant: 'b' })).toBeNull();
-    expect(backlogParams(wm({ a: current.a }), { ...week, tenant: 'a' })).not.toBeNull();
-    expect(backlogParams(wm(current, ['c']), week)).toBeNull();
-    expect(backlogParams(wm(current, ['c']), { ...week, tenant: 'a' })).not.toBeNull();
-    expect(backlogParams(wm({}), week)).toBeNull();
+    expect(backlogParams(wm({ a: current.a }), { tenant: 'b' })).toBeNull();
+    expect(backlogParams(wm({ a: current.a }), { tenant: 'a' })).not.toBeNull();
+    expect(backlogParams(wm(current, ['c']), all)).toBeNull();
+    expect(backlogParams(wm(current, ['c']), { tenant: 'a' })).not.toBeNull();
+    expect(backlogParams(wm({}), all)).toBeNull();
     // A backlog watermark more than 6 hours behind: the backlog job has stopped.
-    expect(backlogParams(wm({ ...current, b: '2026-06-10T06:00:00Z' }), week)).toBeNull();
-    expect(backlogParams(wm(current), week, { now: ms('2026-06-10T17:30:00Z') })).toBeNull();
+    expect(backlogParams(wm({ ...current, b: '2026-06-10T06:00:00Z' }), all)).toBeNull();
+    expect(backlogParams(wm(current), all, { now: ms('2026-06-10T17:30:00Z') })).toBeNull();
     // The region rollups do not depend on the backlog's.
-    expect(rollupParams(wm({}), week)).not.toBeNull();
-    expect(backlogParams(null, week)).toBeNull();
+    expect(rollupParams(wm({}), all)).not.toBeNull();
+    expect(backlogParams(null, all)).toBeNull();
   });
 });
 
-describe('rollupParamsAnyInstant', () => {
+describe('rollupParams', () => {
   const wm = (until: Record<string, string>, unmaterialised: string[] = []): RollupWatermarks => ({
     until: new Map(Object.entries(until).map(([t, iso]) => [t, ms(iso)])),
     unmaterialised: new Set(unmaterialised),
@@ -68,28 +57,22 @@ describe('rollupParamsAnyInstant', () => {
     readAt: ms('2026-06-10T12:20:00Z'),
   });
   const current = { a: '2026-06-10T12:00:00Z', b: '2026-06-10T11:00:00Z' };
-  // The default `at` (now) and its window: neither end on an hour, the end before no watermark.
-  const midHour = { from: d('2026-06-03T12:17:03.250Z'), to: d('2026-06-10T12:17:03.250Z') };
-  const beforeW = { from: d('2026-06-01T00:00:00.001Z'), to: d('2026-06-08T00:59:59.999Z') };
 
-  it('takes any instant where rollupParams takes whole hours only, with the same watermarks', () => {
-    expect(rollupParams(wm(current), midHour)).toBeNull();
-    expect(rollupParams(wm(current), beforeW)).toBeNull();
-    const got = rollupParamsAnyInstant(wm(current), beforeW);
+  it('gives every tenant’s watermark when the rollups are materialised, in scope and current', () => {
+    const got = rollupParams(wm(current), {});
     expect(got).toEqual({ wm_tenants: ['a', 'b'], wm_until: ['2026-06-10 12:00:00', '2026-06-10 11:00:00'] });
-    expect(rollupParamsAnyInstant(wm(current), midHour)).toEqual(got);
-    const whole = { from: d('2026-06-01T00:00:00Z'), to: d('2026-06-08T00:00:00Z') };
-    expect(rollupParamsAnyInstant(wm(current), whole)).toEqual(rollupParams(wm(current), whole));
+    // One tenant in scope: the others' watermarks are still passed (the query reads per tenant).
+    expect(rollupParams(wm(current), { tenant: 'a' })).toEqual(got);
   });
 
-  it('keeps rollupParams’ other rules: materialised, in scope, not stale', () => {
-    expect(rollupParamsAnyInstant(null, midHour)).toBeNull();
-    expect(rollupParamsAnyInstant(wm({}), midHour)).toBeNull();
-    expect(rollupParamsAnyInstant(wm(current, ['c']), midHour)).toBeNull();
-    expect(rollupParamsAnyInstant(wm(current, ['c']), { ...midHour, tenant: 'a' })).not.toBeNull();
-    expect(rollupParamsAnyInstant(wm(current), { ...midHour, tenant: 'c' })).toBeNull();
-    expect(rollupParamsAnyInstant(wm({ ...current, b: '2026-06-10T06:00:00Z' }), midHour)).toBeNull();
-    expect(rollupParamsAnyInstant(wm(current), midHour, { now: ms('2026-06-10T17:30:00Z') })).toBeNull();
+  it('answers null when the rollups are missing, a tenant in scope is not materialised, or one is stale', () => {
+    expect(rollupParams(null, {})).toBeNull();
+    expect(rollupParams(wm({}), {})).toBeNull();
+    expect(rollupParams(wm(current, ['c']), {})).toBeNull();
+    expect(rollupParams(wm(current, ['c']), { tenant: 'a' })).not.toBeNull();
+    expect(rollupParams(wm(current), { tenant: 'c' })).toBeNull();
+    expect(rollupParams(wm({ ...current, b: '2026-06-10T06:00:00Z' }), {})).toBeNull();
+    expect(rollupParams(wm(current), {}, { now: ms('2026-06-10T17:30:00Z') })).toBeNull();
   });
 });
 

@@ -9,13 +9,13 @@ import { tables } from '../core/tables.js';
 // when:
 // - they have been materialised at all, and lately (a watermark older than `maxLagMs` means the
 //   rollup job has stopped: its edge could reach past what the recent copies still hold);
-// - the range starts on a whole hour (a rollup row cannot be split), and ends on one or at/after
-//   every watermark (where the edge is computed per event). A query that splits an hour at any
-//   instant (backlog-vs-headcount-rollup.sql, from the instants kept per hour) takes any range
-//   (rollupParamsAnyInstant).
+// - every tenant in scope has been materialised (a tenant stored since the last pass may hold old
+//   history that no recent copy has).
+// Any range does: every rollup keeps the instants of its items within each hour, and a read query
+// takes an hour that a range's edge falls inside item by item (splitHours, section `split`).
 // Anything else is answered live, which is exact but scans. The per-slice backlog rollup
 // (backlog_hourly, sql/migrations/0008_backlog_hourly.sql) has a watermark of its own per tenant
-// and answers by the same rules (backlogParams, `anyInstant` for a query that splits hours).
+// and answers by the same rules (backlogParams).
 
 const HOUR = 3_600_000;
 
@@ -116,47 +116,30 @@ export interface BacklogRollupParams {
   bwm_until: string[];
 }
 
-type Range = { from: Date; to: Date; tenant?: string | undefined };
+/** Whose watermarks decide: one tenant's (restricted keys and explicit filters), else every one. */
+type Scope = { tenant?: string | undefined };
 type ParamOptions = {
   maxLagMs?: number;
   now?: number;
-  /** The query splits hours at any instant: only whether the rollup is usable at all decides. */
-  anyInstant?: boolean;
 };
 
-/**
- * The region rollups' watermark parameters when [from, to) can be answered from them, else null.
- * `tenant` narrows the check to one tenant (restricted keys and explicit filters).
- */
+/** The region rollups' watermark parameters when they may answer for `scope`, else null. */
 export function rollupParams(
   wm: RollupWatermarks | null,
-  range: Range,
+  scope: Scope,
   opts: ParamOptions = {},
 ): RollupParams | null {
-  const p = wm && watermarkParams(wm.until, wm.unmaterialised, wm.readAt, range, opts);
+  const p = wm && watermarkParams(wm.until, wm.unmaterialised, wm.readAt, scope, opts);
   return p ? { wm_tenants: p.tenants, wm_until: p.until } : null;
 }
 
-/**
- * rollupParams for a query that answers at any instant, whole hour or not (one that reads the
- * instants of the changes within each hour: backlog-vs-headcount-rollup.sql): only whether the
- * rollups are usable at all (materialised, not stale) decides.
- */
-export function rollupParamsAnyInstant(
-  wm: RollupWatermarks | null,
-  range: Range,
-  opts: ParamOptions = {},
-): RollupParams | null {
-  return rollupParams(wm, range, { ...opts, anyInstant: true });
-}
-
-/** backlog_hourly's watermark parameters when [from, to) can be answered from it, else null. */
+/** backlog_hourly's watermark parameters when it may answer for `scope`, else null. */
 export function backlogParams(
   wm: RollupWatermarks | null,
-  range: Range,
+  scope: Scope,
   opts: ParamOptions = {},
 ): BacklogRollupParams | null {
-  const p = wm && watermarkParams(wm.backlogUntil, wm.backlogUnmaterialised, wm.readAt, range, opts);
+  const p = wm && watermarkParams(wm.backlogUntil, wm.backlogUnmaterialised, wm.readAt, scope, opts);
   return p ? { bwm_tenants: p.tenants, bwm_until: p.until } : null;
 }
 
@@ -164,23 +147,18 @@ function watermarkParams(
   until: Map<string, number>,
   unmaterialised: Set<string>,
   readAt: number,
-  range: Range,
+  scope: Scope,
   opts: ParamOptions,
 ): { tenants: string[]; until: string[] } | null {
   if (until.size === 0) return null;
   const now = opts.now ?? readAt;
   const maxLagMs = opts.maxLagMs ?? 6 * HOUR;
-  const relevant = range.tenant === undefined ? [...until.values()] : [until.get(range.tenant) ?? Number.NaN];
+  const relevant = scope.tenant === undefined ? [...until.values()] : [until.get(scope.tenant) ?? Number.NaN];
   const known = relevant.filter((t) => !Number.isNaN(t));
-  if (known.length === 0 && range.tenant !== undefined) return null;
+  if (known.length === 0 && scope.tenant !== undefined) return null;
   // A tenant stored since the last pass may hold old history that no recent copy has.
-  if (range.tenant === undefined && unmaterialised.size > 0) return null;
+  if (scope.tenant === undefined && unmaterialised.size > 0) return null;
   if ([...until.values()].some((t) => now - t > maxLagMs)) return null;
-  if (!opts.anyInstant) {
-    if (range.from.getTime() % HOUR !== 0) return null;
-    const latest = Math.max(...known, 0);
-    if (range.to.getTime() % HOUR !== 0 && range.to.getTime() < latest) return null;
-  }
   return {
     tenants: [...until.keys()],
     until: [...until.values()].map((t) => toClickHouseTime(t).slice(0, 19)),

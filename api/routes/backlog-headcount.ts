@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParams, rollupParamsAnyInstant } from '../rollups.js';
+import { backlogParams, rollupParams } from '../rollups.js';
 import { dimension, instant, queryRows, scopeFields } from './shared.js';
 
 const querySchema = z.object({
@@ -72,12 +72,11 @@ export const backlogHeadcountRoutes: FastifyPluginAsync<RouteOptions> = async (a
       // B(start) and B(end) from the rollups at any instant (they keep the instants of each hour's
       // changes) whenever they are usable at all, the default `at` (now) included; with a team from
       // the per-slice backlog_hourly under its own watermarks.
-      const range = { from: start, to: at, tenant: q.tenant };
       const wm = await rollups.watermarks();
-      const teamWm = q.team === undefined ? null : backlogParams(wm, range, { anyInstant: true });
+      const teamWm = q.team === undefined ? null : backlogParams(wm, q);
       const watermarks =
         q.team === undefined
-          ? rollupParamsAnyInstant(wm, range)
+          ? rollupParams(wm, q)
           : teamWm && { wm_tenants: teamWm.bwm_tenants, wm_until: teamWm.bwm_until };
       reply.header('x-baton-source', watermarks ? 'rollup' : 'live');
       const params = {

@@ -6,7 +6,7 @@ import { prioritySchema } from '../../core/events/ticket.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { backlogParams, rollupParamsAnyInstant, splitParams } from '../rollups.js';
+import { backlogParams, rollupParams, splitParams } from '../rollups.js';
 
 const intervalSeconds = { hour: 3_600, day: 86_400, week: 604_800 } as const;
 const maxBuckets = 10_000;
@@ -92,13 +92,12 @@ export const backlogRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch,
       // Both backlog rollups keep the instants of their changes and flows within each hour, so the
       // buckets may start and end anywhere (backlog-instants-rollup.sql). The region rollup has no
       // customer, team or priority: a slice reads backlog_hourly, under its own watermarks.
-      const range = { from: q.from, to: q.to, tenant: q.tenant };
       const wm = await rollups.watermarks();
       const slice = { customer: q.customer ?? '', team: q.team ?? '', priority: q.priority ?? '' };
-      const sliceWm = sliced ? backlogParams(wm, range, { anyInstant: true }) : null;
+      const sliceWm = sliced ? backlogParams(wm, q) : null;
       const rollup = sliced
         ? sliceWm && { wm_tenants: sliceWm.bwm_tenants, wm_until: sliceWm.bwm_until }
-        : rollupParamsAnyInstant(wm, range);
+        : rollupParams(wm, q);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const query = rollup ? 'backlog-instants-rollup' : sliced ? 'backlog-by-slice' : 'backlog';
       const split = splitParams(bucketEdges(q.from, q.to, intervalSeconds[q.interval] * 1000));

@@ -6,13 +6,12 @@ import { readCalendarsFile, regionZones } from '../../core/calendar-file.js';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { tables } from '../../core/tables.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitHours } from '../rollups.js';
+import { rollupParams, splitHours } from '../rollups.js';
 import { dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // Coverage gap, update staleness and specialist concentration (docs/metrics.md).
 
 const QUARTER_MS = 900_000;
-const HOUR = 3_600_000;
 /** A year of hours of week per region is plenty; longer windows only cost scan time. */
 const maxCoverageDays = 366;
 
@@ -178,7 +177,7 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       const q = req.query;
       // The rollup has tenant and region, and the instants of each hour's inflow: any zone and any
       // quarter-hour range.
-      const wm = rollupParamsAnyInstant(await rollups.watermarks(), q);
+      const wm = rollupParams(await rollups.watermarks(), q);
       let runs: ZoneRun[];
       if (q.tz) runs = [{ tz: q.tz, regions: q.region ? [q.region] : [], exclude: [] }];
       else if (q.region) runs = [{ tz: zones.zoneOf(q.region), regions: [q.region], exclude: [] }];
@@ -259,11 +258,7 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       // ticket is judged as it is now: docs/metrics.md). The copy is kept by views, but a late
       // older evaluation can re-open a closed ticket in it until the rollup job's next pass: so
       // only while that job is current.
-      const current = rollupParamsAnyInstant(await rollups.watermarks(), {
-        from: new Date(Math.floor(asOf.getTime() / HOUR) * HOUR),
-        to: asOf,
-        tenant: q.tenant,
-      });
+      const current = rollupParams(await rollups.watermarks(), q);
       reply.header('x-baton-source', current ? 'rollup' : 'live');
       const found = await queryRows(
         ch,
@@ -312,7 +307,7 @@ export const coverageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       const q = req.query;
       // The rollup has tenant and region, the only filters, and each resolution's instant within
       // its hour: the range may start and end inside one.
-      const wm = rollupParamsAnyInstant(await rollups.watermarks(), q);
+      const wm = rollupParams(await rollups.watermarks(), q);
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const params = {
         tenant: q.tenant ?? '',

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
+import { rollupParams, splitParams } from '../rollups.js';
 import {
   checkRange,
   dimension,
@@ -106,7 +106,7 @@ export const escalationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
       };
       // The rollup keeps each resolution's instant within its hour: the edges may be anywhere (a
       // range from now - 24 h, the days of a zone 30 minutes off UTC).
-      const rollup = rollupParamsAnyInstant(await rollups.watermarks(), q);
+      const rollup = rollupParams(await rollups.watermarks(), q);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const split = splitParams(q.edges);
       const rows = rollup

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
+import { rollupParams, splitParams } from '../rollups.js';
 import { checkRange, dimension, queryRows, rangeFields, scopeFields } from './shared.js';
 
 const querySchema = z
@@ -68,7 +68,7 @@ export const fieldRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, r
       const q = req.query;
       // The rollup has tenant, region and customer: every filter; it keeps each job's completion
       // instant within its hour, so the range may start and end inside one.
-      const wm = rollupParamsAnyInstant(await rollups.watermarks(), q);
+      const wm = rollupParams(await rollups.watermarks(), q);
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const split = splitParams([q.from, q.to]);
       const params = {

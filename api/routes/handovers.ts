@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
+import { rollupParams, splitParams } from '../rollups.js';
 import { checkRange, instant, queryRows, rangeFields, scopeFields } from './shared.js';
 
 const querySchema = z
@@ -101,7 +101,7 @@ export const handoverRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch
       // The rollup keeps each handover's instant within its hour: the range may start and end
       // inside one. Pending handovers come from the open tickets, and at an explicit asOf also
       // from the tickets changed since (section `as-of`).
-      const rollup = rollupParamsAnyInstant(await rollups.watermarks(), q);
+      const rollup = rollupParams(await rollups.watermarks(), q);
       reply.header('x-baton-source', rollup ? 'rollup' : 'live');
       const split = splitParams([q.from, q.to]);
       const rows = rollup

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { toClickHouseTime } from '../../core/clickhouse.js';
 import { prioritySchema } from '../../core/events/ticket.js';
 import type { RouteOptions } from '../app.js';
-import { rollupParamsAnyInstant, splitParams } from '../rollups.js';
+import { rollupParams, splitParams } from '../rollups.js';
 import { checkRange, dimension, instant, isoOrNull, queryRows, rangeFields, scopeFields } from './shared.js';
 
 // ---- /v1/metrics/sla ----------------------------------------------------------------------------
@@ -144,9 +144,6 @@ const atRiskResponseSchema = z.object({
   ),
 });
 
-const HOUR = 3_600_000;
-const HANDLED_WINDOW_MS = 28 * 24 * HOUR;
-
 export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rollups }) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -173,11 +170,7 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
         to: toClickHouseTime(q.to),
       };
       // The rollups keep each stop's instant within its hour: the range may start and end inside one.
-      const wm = rollupParamsAnyInstant(await rollups.watermarks(), {
-        from: q.from,
-        to: q.to,
-        tenant: q.tenant,
-      });
+      const wm = rollupParams(await rollups.watermarks(), q);
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const split = splitParams([q.from, q.to]);
       const sections = { omit: split.omit };
@@ -256,11 +249,7 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
       // The open copy holds the tickets open now, which is what the list shows at any asOf (asOf
       // moves only the window of resolutions). That window starts and may end inside an hour; the
       // rollup splits those hours by stop instant.
-      const wm = rollupParamsAnyInstant(await rollups.watermarks(), {
-        from: new Date(Math.floor((asOf.getTime() - HANDLED_WINDOW_MS) / HOUR) * HOUR),
-        to: asOf,
-        tenant: q.tenant,
-      });
+      const wm = rollupParams(await rollups.watermarks(), q);
       reply.header('x-baton-source', wm ? 'rollup' : 'live');
       const params = {
         tenant: q.tenant ?? '',

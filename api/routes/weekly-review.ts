@@ -64,8 +64,6 @@ export function prefersHtml(accept: string | undefined): boolean {
   return html > 0 && html > q('application/json');
 }
 
-const HOUR = 3_600_000;
-
 /**
  * What a review may read besides the per-ticket tables: the hourly rollups (an hour a local
  * midnight falls inside, in a zone 30 or 45 minutes off UTC, is read item by item), the open
@@ -77,21 +75,12 @@ async function reviewRollups(
   rollups: RollupReader,
   q: { tenant?: string | undefined },
   week: ReviewWeek,
-  previous: ReviewWeek,
   nowMs: number,
 ): Promise<ReviewRollups> {
   const wm = await rollups.watermarks();
-  const bounds = [...previous.days, ...week.days.slice(1)].map((b) => new Date(b));
-  const hourly = rollupParams(
-    wm,
-    { from: bounds[0]!, to: bounds[bounds.length - 1]!, tenant: q.tenant },
-    { anyInstant: true },
-  );
-  const [from, to] = [new Date(week.days[0]!), new Date(week.days[7]!)];
-  const teamBacklog = backlogParams(wm, { from, to, tenant: q.tenant }, { anyInstant: true });
-  const thisHour = new Date(Math.floor(nowMs / HOUR) * HOUR);
-  const openCopies = rollupParams(wm, { from: thisHour, to: thisHour, tenant: q.tenant }) !== null;
-  return { hourly, teamBacklog, open: openCopies && week.days[7]! > nowMs, openCopies };
+  const hourly = rollupParams(wm, q);
+  const teamBacklog = backlogParams(wm, q);
+  return { hourly, teamBacklog, open: hourly !== null && week.days[7]! > nowMs, openCopies: hourly !== null };
 }
 
 export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, { config, ch, rollups }) => {
@@ -121,7 +110,7 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       previous,
       targets: targets.forRegion(region ?? ''),
       nowMs,
-      rollups: await reviewRollups(rollups, q, week, previous, nowMs),
+      rollups: await reviewRollups(rollups, q, week, nowMs),
     });
     // A part the rollups cannot answer (rollups stopped or behind, a tenant not yet materialised)
     // is read live, and then the whole review says `live`; the parts header says which

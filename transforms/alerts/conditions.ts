@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type RollupReader, rollupParamsAnyInstant } from '../../api/rollups.js';
+import { type RollupReader, rollupParams } from '../../api/rollups.js';
 import type {
   AlertRule,
   backlogOutpacingRuleSchema,
@@ -277,12 +277,9 @@ export async function observe(
   switch (rule.kind) {
     case 'backlog_outpacing_headcount': {
       const out: Observation[] = [];
-      const from = new Date(now - rule.params.windowDays * 86_400_000);
       for (const tenant of await tenants(rule.params.tenant)) {
         const params = { tenant, region: rule.params.region ?? '', at, window_days: rule.params.windowDays };
-        const wm = rollups
-          ? rollupParamsAnyInstant(await rollups.watermarks(), { from, to: new Date(now), tenant }, { now })
-          : null;
+        const wm = rollups ? rollupParams(await rollups.watermarks(), { tenant }, { now }) : null;
         const got = wm
           ? await rows(
               ch,
