@@ -118,10 +118,7 @@ export interface BacklogRollupParams {
 
 /** Whose watermarks decide: one tenant's (restricted keys and explicit filters), else every one. */
 type Scope = { tenant?: string | undefined };
-type ParamOptions = {
-  maxLagMs?: number;
-  now?: number;
-};
+type ParamOptions = { maxLagMs?: number; now?: number };
 
 /** The region rollups' watermark parameters when they may answer for `scope`, else null. */
 export function rollupParams(
@@ -153,9 +150,7 @@ function watermarkParams(
   if (until.size === 0) return null;
   const now = opts.now ?? readAt;
   const maxLagMs = opts.maxLagMs ?? 6 * HOUR;
-  const relevant = scope.tenant === undefined ? [...until.values()] : [until.get(scope.tenant) ?? Number.NaN];
-  const known = relevant.filter((t) => !Number.isNaN(t));
-  if (known.length === 0 && scope.tenant !== undefined) return null;
+  if (scope.tenant !== undefined && !until.has(scope.tenant)) return null;
   // A tenant stored since the last pass may hold old history that no recent copy has.
   if (scope.tenant === undefined && unmaterialised.size > 0) return null;
   if ([...until.values()].some((t) => now - t > maxLagMs)) return null;

@@ -326,7 +326,8 @@ const ratio = (num: number, den: number): number | null => (den === 0 ? null : n
 export interface ReviewRollups {
   /**
    * The watermarks when the rollups are current: then the hour-based parts read the hourly
-   * rollups plus the recent edge (an hour a local midnight falls inside item by item).
+   * rollups plus the recent edge (an hour a local midnight falls inside item by item), and the
+   * open copies may be read (they are kept current by the same job).
    */
   hourly: RollupParams | null;
   /**
@@ -334,13 +335,6 @@ export interface ReviewRollups {
    * region rollups have no team), else null.
    */
   teamBacklog: BacklogRollupParams | null;
-  /**
-   * Whether the current week is still running and the open copies may be read: the parts taken
-   * at its end (pending handovers, oldest tickets) are then the state of the open tickets now.
-   */
-  open: boolean;
-  /** Whether the open copies may be read at all: the SLA risk snapshot is always of now. */
-  openCopies: boolean;
 }
 
 export interface ReviewRequest {
@@ -401,7 +395,11 @@ export async function buildReviewWithSources(
   const limit = OFFENDER_LIMIT;
 
   const hourly = req.rollups?.hourly ?? null;
-  const open = req.rollups?.open ?? false;
+  // The open copies hold the tickets open now: the SLA risk snapshot (always of now) reads them,
+  // and while the week is running (its end is after now) so do the parts taken at its end
+  // (pending handovers, oldest tickets): what stands then is what stands now.
+  const openCopies = hourly !== null;
+  const open = openCopies && weeks[2]! > req.nowMs;
   const teamBacklogWm = req.rollups?.teamBacklog ?? null;
   const sources = Object.fromEntries(reviewParts.map((p) => [p, 'live'])) as ReviewSources;
   sources.headcount = 'roster';
@@ -435,7 +433,7 @@ export async function buildReviewWithSources(
   // At a past week's end, the lists of tickets then: the open copy for the tickets untouched since,
   // the newest rows of those with an event since (review-*-past.sql). Only while the open copies
   // are current, as for the SLA risk snapshot.
-  const pastEnd = !open && (req.rollups?.openCopies ?? false) && weeks[2]! <= req.nowMs;
+  const pastEnd = openCopies && !open;
   if (pastEnd) {
     sources.pendingHandovers = 'rollup';
     sources.oldestTickets = 'rollup';
@@ -503,7 +501,7 @@ export async function buildReviewWithSources(
       'review-sla-at-risk',
       {
         ...scope,
-        ...fromOpen('slaRisk', tables.ticketSla, tables.ticketSlaOpen, req.rollups?.openCopies ?? false),
+        ...fromOpen('slaRisk', tables.ticketSla, tables.ticketSlaOpen, openCopies),
       },
       riskRow,
     ),

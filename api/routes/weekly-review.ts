@@ -7,7 +7,7 @@ import { renderCharts } from '../review/charts.js';
 import { buildReviewWithSources, type Review, type ReviewRollups, reviewSchema } from '../review/data.js';
 import { renderPage } from '../review/page.js';
 import { loadReviewTargets } from '../review/targets.js';
-import { isoWeek, lastCompleteWeek, parseIsoWeek, previousWeek, type ReviewWeek } from '../review/week.js';
+import { isoWeek, lastCompleteWeek, parseIsoWeek, previousWeek } from '../review/week.js';
 import { backlogParams, type RollupReader, rollupParams } from '../rollups.js';
 import { scopeFields } from './shared.js';
 
@@ -64,23 +64,13 @@ export function prefersHtml(accept: string | undefined): boolean {
   return html > 0 && html > q('application/json');
 }
 
-/**
- * What a review may read besides the per-ticket tables: the hourly rollups (an hour a local
- * midnight falls inside, in a zone 30 or 45 minutes off UTC, is read item by item), the open
- * copies for the SLA risk snapshot (always of now) and, while the week is running, for what
- * stands at its end (its end is after now: what stands then is what stands now). Both only
- * while the rollups are current (api/rollups.ts).
- */
+/** The rollups' watermarks for a review, when they may answer (api/rollups.ts). */
 async function reviewRollups(
   rollups: RollupReader,
   q: { tenant?: string | undefined },
-  week: ReviewWeek,
-  nowMs: number,
 ): Promise<ReviewRollups> {
   const wm = await rollups.watermarks();
-  const hourly = rollupParams(wm, q);
-  const teamBacklog = backlogParams(wm, q);
-  return { hourly, teamBacklog, open: hourly !== null && week.days[7]! > nowMs, openCopies: hourly !== null };
+  return { hourly: rollupParams(wm, q), teamBacklog: backlogParams(wm, q) };
 }
 
 export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, { config, ch, rollups }) => {
@@ -110,7 +100,7 @@ export const weeklyReviewRoutes: FastifyPluginAsync<RouteOptions> = async (app, 
       previous,
       targets: targets.forRegion(region ?? ''),
       nowMs,
-      rollups: await reviewRollups(rollups, q, week, nowMs),
+      rollups: await reviewRollups(rollups, q),
     });
     // A part the rollups cannot answer (rollups stopped or behind, a tenant not yet materialised)
     // is read live, and then the whole review says `live`; the parts header says which

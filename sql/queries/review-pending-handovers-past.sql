@@ -20,8 +20,7 @@ WITH
     ),
     candidates AS
     (
-        SELECT tenant, ticket_id, customer, priority, handovers, ho_at, ho_from_team, ho_from_region, ho_to_team,
-            ho_to_region, ho_until
+        SELECT *
         FROM changed
         UNION ALL
         SELECT tenant, ticket_id, customer, priority, handovers, ho_at, ho_from_team, ho_from_region, ho_to_team,

@@ -3,6 +3,7 @@ import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { hourParam, type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
+import { handoverColumns } from '../helpers/ticket-facts.js';
 
 // 0023_handover_instants.sql on a database that already holds tickets with handovers and
 // handovers_hourly rows of the shape before it: every closed hour is refilled with each handover's
@@ -39,22 +40,16 @@ const facts = (id: string, hs: Handover[], version = 1) => ({
   customer: 'c1',
   priority: 'high',
   is_open: 1,
-  handovers: hs.length,
-  ho_at: hs.map((h) => t(B + h.at)),
-  ho_from_team: hs.map((h) => `${h.from}-l1`),
-  ho_from_region: hs.map((h) => h.from),
-  ho_to_team: hs.map((h) => `${h.to}-l1`),
-  ho_to_region: hs.map((h) => h.to),
-  ho_cross_region: hs.map((h) => (h.from === h.to ? 0 : 1)),
-  ho_ping_pong: hs.map((h) => h.pingPong ?? 0),
-  ho_outcome: hs.map((h) => h.outcome),
-  ho_picked_at: hs.map(() => null),
-  ho_pickup_kind: hs.map(() => ''),
-  ho_until: hs.map(() => null),
-  ho_calendar: hs.map(() => ''),
-  ho_wall_seconds: hs.map((h) => h.wall ?? null),
-  ho_business_seconds: hs.map((h) => h.business ?? null),
-  ho_seam_idle_seconds: hs.map((h) => h.seam ?? null),
+  ...handoverColumns(
+    hs.map((h) => ({
+      ...h,
+      at: t(B + h.at),
+      fromTeam: `${h.from}-l1`,
+      fromRegion: h.from,
+      toTeam: `${h.to}-l1`,
+      toRegion: h.to,
+    })),
+  ),
 });
 
 const x: Handover[] = [

@@ -3,6 +3,7 @@ import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
+import { handoverColumns } from '../helpers/ticket-facts.js';
 
 // handovers-rollup.sql's pending handovers at an explicit asOf T (section `as-of`), on hand-made
 // tickets: those open now with no event since T from the open copy, those with an event since from
@@ -27,22 +28,25 @@ const facts = (id: string, version: number, open: boolean, lastEvent: number, wa
   customer: 'c1',
   priority: 'high',
   is_open: open ? 1 : 0,
-  handovers: waits.length,
-  ho_at: waits.map((w) => t(w.at)),
-  ho_from_team: waits.map(() => 'apac-l1'),
-  ho_from_region: waits.map(() => 'APAC'),
-  ho_to_team: waits.map(() => 'emea-l1'),
-  ho_to_region: waits.map(() => 'EMEA'),
-  ho_cross_region: waits.map(() => 1),
-  ho_ping_pong: waits.map(() => 0),
-  ho_outcome: waits.map((w) => (w.until === null ? 'pending' : 'picked_up')),
-  ho_picked_at: waits.map((w) => (w.until === null ? null : t(w.until))),
-  ho_pickup_kind: waits.map(() => ''),
-  ho_until: waits.map((w) => (w.until === null ? null : t(w.until))),
-  ho_calendar: waits.map(() => ''),
-  ho_wall_seconds: waits.map((w) => (w.until === null ? null : (w.until - w.at) / 1000)),
-  ho_business_seconds: waits.map((w) => (w.until === null ? null : (w.until - w.at) / 1000)),
-  ho_seam_idle_seconds: waits.map((w) => (w.until === null ? null : 0)),
+  ...handoverColumns(
+    waits.map((w) => {
+      const until = w.until === null ? null : t(w.until);
+      const waited = w.until === null ? null : (w.until - w.at) / 1000;
+      return {
+        at: t(w.at),
+        fromTeam: 'apac-l1',
+        fromRegion: 'APAC',
+        toTeam: 'emea-l1',
+        toRegion: 'EMEA',
+        outcome: w.until === null ? 'pending' : 'picked_up',
+        pickedAt: until,
+        until,
+        wall: waited,
+        business: waited,
+        seam: w.until === null ? null : 0,
+      };
+    }),
+  ),
 });
 
 const rows = [

@@ -3,6 +3,7 @@ import { toClickHouseTime } from '../../core/clickhouse.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { hourParam, type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
+import { handoverColumns } from '../helpers/ticket-facts.js';
 
 // 0029_review_rollup_instants.sql on a database that already holds tickets with handovers and
 // breached SLA clocks, and rows of handover_teams_hourly and sla_breaches_hourly of the shape before
@@ -37,22 +38,19 @@ const facts = (id: string, hs: Handover[], version = 1) => ({
   customer: 'c1',
   priority: 'high',
   is_open: 1,
-  handovers: hs.length,
-  ho_at: hs.map((h) => t(B + h.at)),
-  ho_from_team: hs.map(() => 'apac-l1'),
-  ho_from_region: hs.map(() => 'APAC'),
-  ho_to_team: hs.map((h) => h.to),
-  ho_to_region: hs.map(() => 'EMEA'),
-  ho_cross_region: hs.map(() => 1),
-  ho_ping_pong: hs.map(() => 0),
-  ho_outcome: hs.map((h) => h.outcome),
-  ho_picked_at: hs.map(() => null),
-  ho_pickup_kind: hs.map(() => ''),
-  ho_until: hs.map((h) => (h.until === undefined ? null : t(B + h.until))),
-  ho_calendar: hs.map(() => ''),
-  ho_wall_seconds: hs.map((h) => h.business ?? null),
-  ho_business_seconds: hs.map((h) => h.business ?? null),
-  ho_seam_idle_seconds: hs.map(() => null),
+  ...handoverColumns(
+    hs.map((h) => ({
+      at: t(B + h.at),
+      fromTeam: 'apac-l1',
+      fromRegion: 'APAC',
+      toTeam: h.to,
+      toRegion: 'EMEA',
+      outcome: h.outcome,
+      until: h.until === undefined ? null : t(B + h.until),
+      wall: h.business ?? null,
+      business: h.business ?? null,
+    })),
+  ),
 });
 
 const x: Handover[] = [

@@ -277,9 +277,10 @@ export async function observe(
   switch (rule.kind) {
     case 'backlog_outpacing_headcount': {
       const out: Observation[] = [];
+      const watermarks = rollups ? await rollups.watermarks() : null;
       for (const tenant of await tenants(rule.params.tenant)) {
         const params = { tenant, region: rule.params.region ?? '', at, window_days: rule.params.windowDays };
-        const wm = rollups ? rollupParams(await rollups.watermarks(), { tenant }, { now }) : null;
+        const wm = rollupParams(watermarks, { tenant }, { now });
         const got = wm
           ? await rows(
               ch,
