@@ -86,35 +86,51 @@ WITH
         WHERE sq.overlap_ms > 0
         GROUP BY region, how
     ),
-    grid AS
+    -- Each of inflow and on_shift is read once (a WITH subquery is evaluated wherever it is
+    -- named): their cells are gathered per region, and every hour of week in the range looks its
+    -- cell up in them.
+    cells AS
     (
-        SELECT r.region AS region, e.how AS how, e.hours AS hours
+        SELECT region, groupArray(how) AS hows, groupArray(n) AS inflows, groupArray(ms) AS agent_ms, groupArray(heads) AS heads
         FROM
         (
-            SELECT region FROM inflow
-            UNION DISTINCT SELECT region FROM on_shift
-            UNION DISTINCT SELECT arrayJoin({regions:Array(String)}) AS region
-        ) AS r
+            SELECT region, toInt64(how) AS how, toUInt64(inflow) AS n, toInt64(0) AS ms, toUInt64(0) AS heads FROM inflow
+            UNION ALL
+            SELECT region, toInt64(how), toUInt64(0), toInt64(agent_ms), toUInt64(agents) FROM on_shift
+            UNION ALL
+            -- A region asked for is listed even with nothing in it.
+            SELECT arrayJoin({regions:Array(String)}), toInt64(-1), toUInt64(0), toInt64(0), toUInt64(0)
+        )
+        WHERE NOT has({exclude_regions:Array(String)}, region)
+        GROUP BY region
+    ),
+    grid AS
+    (
+        SELECT
+            c.region AS region,
+            toInt64(e.how) AS how,
+            toFloat64(e.hours) AS hours,
+            arraySum(arrayFilter((n, h) -> h = how, c.inflows, c.hows)) AS cell_inflow,
+            arraySum(arrayFilter((ms, h) -> h = how, c.agent_ms, c.hows)) AS cell_agent_ms,
+            arraySum(arrayFilter((a, h) -> h = how, c.heads, c.hows)) AS cell_agents
+        FROM cells AS c
         CROSS JOIN exposure AS e
-        WHERE NOT has({exclude_regions:Array(String)}, r.region)
     )
 SELECT
-    g.region AS region,
-    toUInt8(g.how) AS hour_of_week,
-    toUInt8(intDiv(g.how, 24) + 1) AS weekday,
-    toUInt8(g.how % 24) AS hour,
-    toFloat64(g.hours) AS hours,
-    toUInt64(i.inflow) AS inflow,
-    toFloat64(i.inflow / g.hours) AS avg_inflow,
-    toFloat64(s.agent_ms / (g.hours * 3600000)) AS avg_on_shift,
-    toUInt64(s.agents) AS agents,
-    if(s.agent_ms > 0, toNullable(toFloat64(avg_inflow / avg_on_shift)), NULL) AS inflow_per_head,
+    region,
+    toUInt8(how) AS hour_of_week,
+    toUInt8(intDiv(how, 24) + 1) AS weekday,
+    toUInt8(how % 24) AS hour,
+    hours,
+    toUInt64(cell_inflow) AS inflow,
+    toFloat64(cell_inflow / hours) AS avg_inflow,
+    toFloat64(cell_agent_ms / (hours * 3600000)) AS avg_on_shift,
+    toUInt64(cell_agents) AS agents,
+    if(cell_agent_ms > 0, toNullable(toFloat64(avg_inflow / avg_on_shift)), NULL) AS inflow_per_head,
     multiIf(
-        i.inflow > 0 AND s.agent_ms = 0, 'uncovered',
-        s.agent_ms > 0 AND avg_inflow / avg_on_shift > {max_inflow_per_head:Float64}, 'overloaded',
+        cell_inflow > 0 AND cell_agent_ms = 0, 'uncovered',
+        cell_agent_ms > 0 AND avg_inflow / avg_on_shift > {max_inflow_per_head:Float64}, 'overloaded',
         ''
     ) AS gap
-FROM grid AS g
-LEFT JOIN inflow AS i ON i.region = g.region AND i.how = g.how
-LEFT JOIN on_shift AS s ON s.region = g.region AND s.how = g.how
+FROM grid
 ORDER BY region, hour_of_week

@@ -261,4 +261,26 @@ describe('coverage.sql', () => {
     });
     expect(new Set(rows.map((r) => r.region))).toEqual(new Set(['EMEA']));
   });
+
+  it('a region asked for with no tickets and no shifts has every hour of the range, all zero', async () => {
+    const rows = await coverage({
+      from: '2026-03-23 00:00:00.000',
+      to: '2026-03-23 03:00:00.000',
+      tz: 'UTC',
+      regions: ['LATAM', 'APAC'],
+    });
+    const zero = { inflow: 0, avg_inflow: 0, avg_on_shift: 0, agents: 0, inflow_per_head: null, gap: '' };
+    expect(rows.map((r) => [r.region, r.hour_of_week, figures(r)])).toEqual(
+      ['APAC', 'LATAM'].flatMap((region) => [0, 1, 2].map((how) => [region, how, { hours: 1, ...zero }])),
+    );
+    // Excluded wins over asked for.
+    const excluded = await coverage({
+      from: '2026-03-23 00:00:00.000',
+      to: '2026-03-23 03:00:00.000',
+      tz: 'UTC',
+      regions: ['LATAM'],
+      exclude_regions: ['LATAM'],
+    });
+    expect(excluded).toEqual([]);
+  });
 });
