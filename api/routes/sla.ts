@@ -119,6 +119,7 @@ const atRiskRow = z.object({
   predicted_breach: z.number(),
   as_of: z.string(),
 });
+const atRiskPageRow = atRiskRow.extend({ total: z.coerce.number() });
 type AtRisk = z.infer<typeof atRiskRow> & { dueMs: number | null };
 
 const atRiskResponseSchema = z.object({
@@ -260,11 +261,14 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
         as_of: toClickHouseTime(asOf),
         min_history: q.minHistory,
       };
-      const rows = wm
-        ? await queryRows(ch, 'sla-at-risk-rollup', { ...params, ...wm }, atRiskRow)
-        : await queryRows(ch, 'sla-at-risk', params, atRiskRow);
-      // The query has no customer filter and a fixed order; the list is bounded by the open
-      // tickets at risk, so filtering, ordering and the limit happen here.
+      // The rollup query filters by customer, orders and pages itself, up to the tie-break by
+      // tenant and ticket: it returns the page and every ticket level with its last one, and the
+      // number matching. The live one (also the alerts') returns every ticket matching the rest.
+      const page = { customer: q.customer ?? '', sort: q.sort, limit: q.limit };
+      const paged = wm
+        ? await queryRows(ch, 'sla-at-risk-rollup', { ...params, ...page, ...wm }, atRiskPageRow)
+        : null;
+      const rows = paged ?? (await queryRows(ch, 'sla-at-risk', params, atRiskRow));
       const matching: AtRisk[] = rows
         .filter((r) => q.customer === undefined || r.customer === q.customer)
         .map((r) => ({ ...r, dueMs: r.due_at === null ? null : Date.parse(isoOrNull(r.due_at)!) }));
@@ -273,7 +277,7 @@ export const slaRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ch, rol
         (a, b) => order(a, b) || a.tenant.localeCompare(b.tenant) || a.ticket_id.localeCompare(b.ticket_id),
       );
       return {
-        total: matching.length,
+        total: paged ? (paged[0]?.total ?? 0) : matching.length,
         tickets: matching.slice(0, q.limit).map((r) => ({
           tenant: r.tenant,
           ticketId: r.ticket_id,

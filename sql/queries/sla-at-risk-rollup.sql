@@ -3,7 +3,12 @@
 -- days before {as_of} from sla_durations_hourly for the hours before each tenant's watermark
 -- ({wm_tenants} / {wm_until}; the first hour is split at as_of - 28 days by each ticket's stop
 -- instant) plus the edge: the tickets of ticket_sla_recent whose clock stopped at or after it.
--- Same parameters and definitions otherwise.
+-- Same parameters and definitions otherwise, and the route's page: {customer} (empty = all), the
+-- order {sort} (api/routes/sla.ts, `sorts`) and {limit}. The order is the route's up to its last
+-- tie-break (tenant, then ticket, in the caller's locale order): WITH TIES keeps every row level
+-- with the last one, and the route orders those and cuts the list. `total` counts the tickets
+-- matching before the limit. The expected remaining time, which reads the comparable tickets'
+-- durations, is computed for the page's tickets only.
 WITH
     {as_of:DateTime64(3, 'UTC')} AS as_of_ts,
     as_of_ts - INTERVAL 28 DAY AS since_ts,
@@ -45,6 +50,20 @@ WITH
           AND ({region:String} = '' OR region = {region:String})
           AND ({team:String} = '' OR team = {team:String})
           AND ({priority:String} = '' OR priority = {priority:String})
+          AND ({customer:String} = '' OR customer = {customer:String})
+    ),
+    page AS
+    (
+        SELECT *, count() OVER () AS total
+        FROM open
+        ORDER BY
+            multiIf(
+                {sort:String} = 'percent_consumed', -res_percent,
+                {sort:String} = 'remaining_seconds', res_remaining_seconds,
+                {sort:String} = 'risk', -toFloat64(indexOf(['none', 'watch', 'warning', 'critical', 'breached'], risk)),
+                0) ASC,
+            if({sort:String} IN ('due_at', 'risk'), due_at, NULL) ASC NULLS LAST
+        LIMIT {limit:UInt32} WITH TIES
     )
 SELECT
     o.tenant AS tenant,
@@ -62,7 +81,8 @@ SELECT
     arrayMap(d -> d - o.res_elapsed_seconds, arrayFilter(d -> d > o.res_elapsed_seconds, h.durations)) AS residuals,
     if(length(residuals) >= {min_history:UInt32}, arrayReduce('median', residuals), NULL) AS expected_remaining_seconds,
     toUInt8(ifNull(o.res_remaining_seconds < expected_remaining_seconds, 0)) AS predicted_breach,
-    toString(o.as_of) AS as_of
-FROM open AS o
+    toString(o.as_of) AS as_of,
+    o.total AS total
+FROM page AS o
 LEFT JOIN handled AS h ON h.tenant = o.tenant AND h.team = o.team AND h.priority = o.priority
 ORDER BY o.due_at ASC NULLS LAST, o.tenant, o.ticket_id
