@@ -60,7 +60,7 @@ WITH
             multiIf(
                 {sort:String} = 'percent_consumed', -res_percent,
                 {sort:String} = 'remaining_seconds', res_remaining_seconds,
-                {sort:String} = 'risk', -toFloat64(indexOf(['none', 'watch', 'warning', 'critical', 'breached'], risk)),
+                {sort:String} = 'risk', -toFloat64(risk_rank),
                 0) ASC,
             if({sort:String} IN ('due_at', 'risk'), due_at, NULL) ASC NULLS LAST
         LIMIT {limit:UInt32} WITH TIES
