@@ -72,8 +72,8 @@ WITH
         UNION ALL
         SELECT weeks[1], '', '', toUInt64(0), toUInt64(0), toUInt64(0), [], []
     ),
-    -- Handovers made before the two weeks (counted apart, without reading the waits): with any,
-    -- both weeks have a row.
+    -- Whether any handover was made before the two weeks (without reading the waits): with any,
+    -- both weeks have a row. The first one found of each source is enough: n is 0, 1 or 2.
     made_earlier AS
     (
         SELECT toUInt64(count()) AS n
@@ -86,6 +86,7 @@ WITH
               AND hour < weeks[1]
               AND hour < transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
               AND handovers > 0
+            LIMIT 1
             UNION ALL
             SELECT 1
             FROM ticket_facts_recent FINAL
@@ -95,6 +96,7 @@ WITH
               AND handovers > 0
               AND ho_at < weeks[1]
               AND ho_at >= transform(toString(tenant), wm_tenants, wm_until, toDateTime(0, 'UTC'))
+            LIMIT 1
         )
     ),
     per_week AS
@@ -144,8 +146,9 @@ SELECT
     if(empty(business_all), NULL, round(arrayReduce('quantileExactInclusive(0.9)', business_all), 3)) AS business_p90_seconds,
     toUInt64(0) AS pending_at_end,
     CAST(NULL, 'Nullable(Float64)') AS pending_oldest_age_seconds
-FROM per_week
+-- per_week read once: a WITH subquery is evaluated wherever it is named
+FROM (SELECT *, max(n_before_end) OVER () AS any_before_end FROM per_week)
 -- As review-handovers.sql: both weeks have a row (zeros included) once any handover was made
 -- before the current week's end; its week-1 row counts every one made in the two weeks.
-WHERE (SELECT max(n_before_end) FROM per_week) + (SELECT n FROM made_earlier) > 0
+WHERE any_before_end + (SELECT n FROM made_earlier) > 0
 ORDER BY week
