@@ -1,5 +1,6 @@
 import type { EndpointLatency } from './lib/api-load.js';
 import type { CpuAccount } from './lib/cpu-account.js';
+import type { HistoryLoadCost } from './lib/history-load.js';
 import { type KafkaClientsStage, kafkaClientsSection } from './lib/kafka-clients.js';
 import type { DrainResult, RateStep, Throughput } from './lib/measure.js';
 import { profileSection, type TransformProfile } from './lib/profile.js';
@@ -47,6 +48,8 @@ export interface BenchReport {
     smaller?: { seeded: SeedResult; endpointsUncached: EndpointLatency[] };
     /** `SELECT 1` through ClickHouse's HTTP interface at the same concurrency: no API request is cheaper. */
     clickHouseFloor?: EndpointLatency;
+    /** A transform's read-back of one batch of uncached tickets, over each stored history. */
+    historyLoad?: { smaller: HistoryLoadCost; larger: HistoryLoadCost };
   };
 }
 
@@ -185,6 +188,23 @@ function costGrowthSection(r: BenchReport): string[] {
         return `| ${large.name} | | | | | ${n(large.p50Ms)} ms | ${n(large.p99Ms)} ms | ${n(large.requestsPerSecond)} | |`;
       return `| ${large.name} | ${answeredFrom(large)} | ${n(small.p50Ms)} ms | ${n(small.p99Ms)} ms | ${n(small.requestsPerSecond)} | ${n(large.p50Ms)} ms | ${n(large.p99Ms)} ms | ${n(large.requestsPerSecond)} | ${Number.isFinite(large.p50Ms / small.p50Ms) ? `×${round(large.p50Ms / small.p50Ms, 2)}` : 'n/a'} |`;
     }),
+    '',
+    ...historyLoadLines(r.api.historyLoad),
+  ];
+}
+
+function historyLoadLines(h: BenchReport['api']['historyLoad']): string[] {
+  if (!h) return [];
+  const row = (label: string, c: HistoryLoadCost) =>
+    `| ${label} | ${n(c.storedEvents)} | ${n(c.tickets)} | ${n(c.events)} | ${round(c.medianMs)} ms |`;
+  return [
+    `The transforms' side: reading back the histories of ${n(h.larger.tickets)} stored tickets of the largest tenant that the history cache does not hold (after a restart or a rebalance, or with more active tickets than \`HISTORY_CACHE_MAX_MB\` keeps), as a transform does for a batch. Each ticket costs a granule of the tenant's events, so this grows with the tenant's stored events until the batch covers every granule.`,
+    '',
+    "| history | tenant's stored events | tickets | their events | read-back, median |",
+    '|---|---:|---:|---:|---:|',
+    row('smaller', h.smaller),
+    row('larger', h.larger),
+    `| ratio | ×${round(h.larger.storedEvents / Math.max(h.smaller.storedEvents, 1), 1)} | | | ×${round(h.larger.medianMs / h.smaller.medianMs, 2)} |`,
     '',
   ];
 }

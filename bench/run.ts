@@ -8,6 +8,7 @@ import { enginesRunningQueries, loadEndpoints, startApiProcess } from './lib/api
 import { type CpuAccount, stackProcesses, startCpuAccount } from './lib/cpu-account.js';
 import { benchEnvironment } from './lib/environment.js';
 import { BenchEventSource, meanMessageBytes, openTicketEvents } from './lib/events.js';
+import { historyLoadCost } from './lib/history-load.js';
 import { installKafkaClients, kafkaClientsStage } from './lib/kafka-clients.js';
 import {
   type DrainResult,
@@ -378,7 +379,15 @@ async function main() {
     // Answers from the cache cost microseconds: one second gives thousands of samples.
     const cached = await load(apiEnv, {}, 1);
     const computed = await load(apiEnv, { API_CACHE_SECONDS: '0' });
-    return { small, cached, computed, clickHouseFloor: clickHouseFloor! };
+    // The transforms' side of the cost growth: reading back uncached histories.
+    const historyLoad = {
+      smaller: await historyLoadCost(apiSmallEnv),
+      larger: await historyLoadCost(apiEnv),
+    };
+    log(
+      `history read-back of ${historyLoad.larger.tickets} tickets: ${round(historyLoad.smaller.medianMs)} ms -> ${round(historyLoad.larger.medianMs)} ms`,
+    );
+    return { small, cached, computed, clickHouseFloor: clickHouseFloor!, historyLoad };
   });
   await apiSmallEnv.close();
   await apiEnv.close();
@@ -420,6 +429,7 @@ async function main() {
       peakRssBytes: Math.max(api.cached.usage.peakRssBytes, api.computed.usage.peakRssBytes),
       smaller: { seeded: seeded.small, endpointsUncached: api.small.latency },
       clickHouseFloor: api.clickHouseFloor,
+      historyLoad: api.historyLoad,
     },
   };
   mkdirSync(values.out, { recursive: true });
