@@ -198,7 +198,7 @@ function historyLoadLines(h: BenchReport['api']['historyLoad']): string[] {
   const row = (label: string, c: HistoryLoadCost) =>
     `| ${label} | ${n(c.storedEvents)} | ${n(c.tickets)} | ${n(c.events)} | ${round(c.medianMs)} ms |`;
   return [
-    `The transforms' side: reading back the histories of ${n(h.larger.tickets)} stored tickets of the largest tenant that the history cache does not hold (after a restart or a rebalance, or with more active tickets than \`HISTORY_CACHE_MAX_MB\` keeps), as a transform does for a batch. Each ticket costs a granule of the tenant's events, so this grows with the tenant's stored events until the batch covers every granule.`,
+    `The transforms' side: reading back the histories of ${n(h.larger.tickets)} stored tickets of one tenant holding every stored event (the seeded tenants gathered into one), which the history cache does not hold (after a restart or a rebalance, or with more active tickets than \`HISTORY_CACHE_MAX_MB\` keeps), as a transform does for a batch. Each ticket costs a granule of the tenant's events, so this grows with the tenant's stored events until the batch covers every granule.`,
     '',
     "| history | tenant's stored events | tickets | their events | read-back, median |",
     '|---|---:|---:|---:|---:|',
