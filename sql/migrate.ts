@@ -103,13 +103,27 @@ export async function migrate(
   return result;
 }
 
+/**
+ * A migration's statement may copy a whole table (0030 rebuilds ticket_events): it is given hours,
+ * not the request timeout of the services' reads and writes. A statement the client gave up on
+ * would go on running in ClickHouse while the migration, run again, started over beside it.
+ */
+export const MIGRATION_REQUEST_TIMEOUT_MS = 12 * 3_600_000;
+
 /** Migrates the configured database, creating it first; used by `baton migrate` and the tests. */
 export async function migrateDatabase(
   config: Parameters<typeof createClickHouse>[0],
   logger: Logger,
 ): Promise<{ applied: number[]; skipped: number[] }> {
-  const admin = createClickHouse(config, { database: null, application: 'baton-migrate' });
-  const db = createClickHouse(config, { application: 'baton-migrate' });
+  const long = {
+    ...config,
+    CLICKHOUSE_REQUEST_TIMEOUT_MS: Math.max(
+      config.CLICKHOUSE_REQUEST_TIMEOUT_MS,
+      MIGRATION_REQUEST_TIMEOUT_MS,
+    ),
+  };
+  const admin = createClickHouse(long, { database: null, application: 'baton-migrate' });
+  const db = createClickHouse(long, { application: 'baton-migrate' });
   try {
     return await migrate(admin, db, config.CLICKHOUSE_DATABASE, logger);
   } finally {
