@@ -108,22 +108,22 @@ export async function migrate(
  * not the request timeout of the services' reads and writes. A statement the client gave up on
  * would go on running in ClickHouse while the migration, run again, started over beside it.
  */
-export const MIGRATION_REQUEST_TIMEOUT_MS = 12 * 3_600_000;
+const MIGRATION_REQUEST_TIMEOUT_MS = 12 * 3_600_000;
 
 /** Migrates the configured database, creating it first; used by `baton migrate` and the tests. */
 export async function migrateDatabase(
   config: Parameters<typeof createClickHouse>[0],
   logger: Logger,
 ): Promise<{ applied: number[]; skipped: number[] }> {
-  const long = {
+  const migrationConfig = {
     ...config,
     CLICKHOUSE_REQUEST_TIMEOUT_MS: Math.max(
       config.CLICKHOUSE_REQUEST_TIMEOUT_MS,
       MIGRATION_REQUEST_TIMEOUT_MS,
     ),
   };
-  const admin = createClickHouse(long, { database: null, application: 'baton-migrate' });
-  const db = createClickHouse(long, { application: 'baton-migrate' });
+  const admin = createClickHouse(migrationConfig, { database: null, application: 'baton-migrate' });
+  const db = createClickHouse(migrationConfig, { application: 'baton-migrate' });
   try {
     return await migrate(admin, db, config.CLICKHOUSE_DATABASE, logger);
   } finally {

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { historyLoadCost } from '../../bench/lib/history-load.js';
 import { type ClickHouseClient, createClickHouse } from '../../core/clickhouse.js';
 import type { Config } from '../../core/config.js';
-import type { TicketEvent } from '../../core/events/ticket.js';
 import { migrateDatabase } from '../../sql/migrate.js';
 import { insertTicketEvents } from '../../transforms/lifecycle/sink.js';
 import { isolatedConfig, testLogger } from '../helpers/services.js';
+import { ticketHistories } from '../helpers/ticket-histories.js';
 
 // The benchmark's history read-back stage: every stored event gathered under one tenant, stored
 // tickets read back as a transform reads them, and the stage's own database dropped afterwards.
@@ -22,25 +22,7 @@ beforeAll(async () => {
   config = isolatedConfig('bench_history_load');
   await migrateDatabase(config, testLogger(config, 'bench_history_load'));
   ch = createClickHouse(config);
-  const events: TicketEvent[] = [];
-  for (const tenant of tenants)
-    for (let i = 0; i < perTenant; i++)
-      for (let k = 0; k < eventsPerTicket; k++) {
-        const at = new Date(Date.UTC(2026, 5, 1, 9, k)).toISOString();
-        const ticketId = `T-${i}`;
-        events.push({
-          eventId: `test:${tenant}:${ticketId}:${k}`,
-          schemaVersion: 1,
-          source: 'test',
-          tenant,
-          ticketId,
-          occurredAt: at,
-          receivedAt: at,
-          ...(k === 0
-            ? { type: 'ticket.created', customer: 'acme', region: 'EMEA', priority: 'low' }
-            : { type: 'ticket.commented', visibility: 'internal' }),
-        } as TicketEvent);
-      }
+  const events = ticketHistories(tenants, perTenant, () => eventsPerTicket);
   await insertTicketEvents(ch, events);
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { TicketEvent } from '../../core/events/ticket.js';
 import { insertTicketEvents, loadTicketHistories } from '../../transforms/lifecycle/sink.js';
 import { type MigrationDatabase, migrationDatabase } from '../helpers/migration-database.js';
+import { ticketHistories } from '../helpers/ticket-histories.js';
 
 // 0030_ticket_events_granules.sql on a database that already holds ticket events: the table is
 // rebuilt in granules of 1,024 rows and holds exactly the rows it held, and the leftover of an
@@ -10,24 +10,7 @@ import { type MigrationDatabase, migrationDatabase } from '../helpers/migration-
 let db: MigrationDatabase;
 
 // Two tenants with the same ticket ids; ticket i has i % 3 + 1 events.
-const events: TicketEvent[] = [];
-for (const tenant of ['north', 'south'])
-  for (let i = 0; i < 40; i++)
-    for (let k = 0; k <= i % 3; k++) {
-      const at = new Date(Date.UTC(2026, 5, 1, 9, i, k)).toISOString();
-      events.push({
-        eventId: `test:${tenant}:T-${i}:${k}`,
-        schemaVersion: 1,
-        source: 'test',
-        tenant,
-        ticketId: `T-${i}`,
-        occurredAt: at,
-        receivedAt: at,
-        ...(k === 0
-          ? { type: 'ticket.created', customer: 'acme', region: 'EMEA', priority: 'low' }
-          : { type: 'ticket.commented', visibility: 'internal' }),
-      } as TicketEvent);
-    }
+const events = ticketHistories(['north', 'south'], 40, (i) => (i % 3) + 1);
 
 /** Every stored row, every column, in a fixed order. */
 const storedRows = () =>
