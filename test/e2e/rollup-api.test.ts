@@ -205,7 +205,8 @@ describe('handovers and escalations from the region rollups', () => {
       // Tickets of their own, not more events of the story's tickets.
       .map((e) => ({ ...e, ticketId: `late-${e.ticketId}`, eventId: `late-${e.eventId}` }));
     // The story depends on the hour the test runs at, so T is chosen from it: the whole hour with
-    // the most tickets assigned (handed over) before it and still acted on after it.
+    // the most tickets assigned (handed over) before it and still acted on after it, among those
+    // with at least five tickets to change in the second part (below).
     const byTicket = new Map<string, TicketEvent[]>();
     for (const e of late) byTicket.set(e.ticketId, [...(byTicket.get(e.ticketId) ?? []), e]);
     const spanning = (t: number) =>
@@ -214,27 +215,36 @@ describe('handovers and escalations from the region rollups', () => {
           h.some((e) => e.type === 'ticket.assigned' && Date.parse(e.occurredAt) < t) &&
           h.some((e) => Date.parse(e.occurredAt) >= t),
       ).length;
-    let T = FROM + DAY;
-    for (let t = FROM + DAY; t < W - DAY - 6 * HOUR; t += HOUR) if (spanning(t) > spanning(T)) T = t;
     // In the second part, tickets first resolved in an hour before T (and inside the requests'
     // range: the story's late tickets may have resolved before FROM) change to PRIORITY: the
     // resolution moves to it (the filter is the ticket's current priority) in an hour the pass's
     // markers do not reach.
-    const changedAt = iso(T + 30 * 60_000);
     const firstResolution = (h: TicketEvent[]) =>
       Math.min(
         ...h
           .filter((e) => e.type === 'ticket.resolved' || e.type === 'ticket.closed')
           .map((e) => Date.parse(e.occurredAt)),
       );
-    const priorityChanges: TicketEvent[] = [...byTicket.values()]
-      .filter(
+    const toChange = (t: number) =>
+      [...byTicket.values()].filter(
         (h) =>
           h[0]?.type === 'ticket.created' &&
           h[0].priority !== PRIORITY &&
           firstResolution(h) >= FROM &&
-          firstResolution(h) < T - HOUR,
-      )
+          firstResolution(h) < t - HOUR,
+      );
+    let T: number | undefined;
+    for (let t = FROM + DAY; t < W - DAY - 6 * HOUR; t += HOUR)
+      if (toChange(t).length >= 5 && (T === undefined || spanning(t) > spanning(T))) T = t;
+    // Run between about 21:00 and 24:00 UTC, the operation resolves fewer than five tickets in the
+    // range before any T (none at 23:00): then T is the hour with the most spanning tickets, and the
+    // priority changes are those there are.
+    if (T === undefined) {
+      T = FROM + DAY;
+      for (let t = FROM + DAY; t < W - DAY - 6 * HOUR; t += HOUR) if (spanning(t) > spanning(T)) T = t;
+    }
+    const changedAt = iso(T + 30 * 60_000);
+    const priorityChanges: TicketEvent[] = toChange(T)
       .slice(0, 5)
       .map(([created]) => ({
         eventId: `${created!.eventId}:priority`,
@@ -247,14 +257,27 @@ describe('handovers and escalations from the region rollups', () => {
         type: 'ticket.priority_changed',
         priority: PRIORITY,
       }));
-    expect(priorityChanges).toHaveLength(5);
+    expect(priorityChanges.length).toBe(Math.min(5, toChange(T).length));
     const priorityPath = requests.find((p) => p.includes('interval=hour&priority='))!;
     const ids = new Set(ticketEvents(story).map((e) => e.eventId));
-    // The handover totals without the oldest pending age, which grows with the live API's clock:
-    // with it, a part that changes no handover would look like one that does.
+    // The handover totals the rollups materialise: without the oldest pending age, which grows with
+    // the live API's clock (a part that changes no handover would look like one that does), and
+    // without the handovers pending at the range's end, which both answers read from the open
+    // copy as they stand (a part that only changes those does not lag).
     const total = (b: unknown) => {
-      const { pendingOldestAgeSeconds: _age, ...counts } = (
-        b as { totals: { handovers: number; pickedUp: number; pendingOldestAgeSeconds: number | null } }
+      const {
+        pendingOldestAgeSeconds: _age,
+        pending: _pending,
+        ...counts
+      } = (
+        b as {
+          totals: {
+            handovers: number;
+            pickedUp: number;
+            pending: number;
+            pendingOldestAgeSeconds: number | null;
+          };
+        }
       ).totals;
       return counts;
     };
@@ -285,7 +308,7 @@ describe('handovers and escalations from the region rollups', () => {
         expect(total(before.body)).not.toEqual(total(live.body));
       }
       liveBefore = total(live.body);
-      if (part.includes(priorityChanges[0]!)) {
+      if (priorityChanges.length > 0 && part.includes(priorityChanges[0]!)) {
         // The changes' rows first: the comparison below must not pass for want of them.
         await eventually(
           async () => {
