@@ -380,8 +380,9 @@ describe('backlog routes from the rollups', () => {
       return (got.body as Vs).regions;
     };
     // Each window starting inside an hour: some region's B(start) differs from B at that hour's
-    // start, so the answer (equal to live above) needed the hour's offsets. Over every tenant and
-    // region 17 minutes into an hour it does; another window may start in a quiet part of an hour.
+    // start, so the answer (equal to live above) needed the hour's offsets. Which windows start in
+    // a busy part of an hour depends on the hour the test runs at (even the one over every tenant
+    // and region 17 minutes into an hour starts in a quiet part at 23:00 UTC): at least two do.
     const differing: string[] = [];
     for (const path of midHour) {
       const at = new URL(path, 'http://x').searchParams;
@@ -397,7 +398,6 @@ describe('backlog routes from the rollups', () => {
       const before = new Map(onHour.map((r) => [r.region, r.backlogStart]));
       if (exact.some((r) => r.backlogStart !== before.get(r.region))) differing.push(path);
     }
-    expect(differing).toContain(requests[14]);
     expect(differing.length).toBeGreaterThanOrEqual(2);
     // By hand: H2 moved from EMEA to APAC at W - 1.5 h; at that instant it is still in EMEA (a
     // period closed at x is open at x, one opened at x not yet: APAC had none open before x, and is
