@@ -233,16 +233,17 @@ describe('handovers and escalations from the region rollups', () => {
           firstResolution(h) >= FROM &&
           firstResolution(h) < t - HOUR,
       );
-    let T: number | undefined;
-    for (let t = FROM + DAY; t < W - DAY - 6 * HOUR; t += HOUR)
-      if (toChange(t).length >= 5 && (T === undefined || spanning(t) > spanning(T))) T = t;
+    /** The hour with the most spanning tickets among those `eligible`. */
+    const mostSpanning = (eligible: (t: number) => boolean): number | undefined => {
+      let best: number | undefined;
+      for (let t = FROM + DAY; t < W - DAY - 6 * HOUR; t += HOUR)
+        if (eligible(t) && (best === undefined || spanning(t) > spanning(best))) best = t;
+      return best;
+    };
     // Run between about 21:00 and 24:00 UTC, the operation resolves fewer than five tickets in the
     // range before any T (none at 23:00): then T is the hour with the most spanning tickets, and the
     // priority changes are those there are.
-    if (T === undefined) {
-      T = FROM + DAY;
-      for (let t = FROM + DAY; t < W - DAY - 6 * HOUR; t += HOUR) if (spanning(t) > spanning(T)) T = t;
-    }
+    const T = mostSpanning((t) => toChange(t).length >= 5) ?? mostSpanning(() => true)!;
     const changedAt = iso(T + 30 * 60_000);
     const priorityChanges: TicketEvent[] = toChange(T)
       .slice(0, 5)
