@@ -253,7 +253,7 @@ export function renderSoakSections(r: { gatewayLadder?: GatewayStep[]; rssSoak?:
           `| ${n(s.targetPerSecond)} | ${n(s.producedPerSecond)} | ${round(s.lagSlopePerSecond)} | ${n(s.maxLag)} | ${s.bounded ? 'yes' : 'no'} | ${round(s.cpuSecondsPerEvent * 1000, 2)} | ${round(s.gatewayCpuSecondsPerEvent * 1000, 3)} | ${n(s.gatewayRssBytes / MiB)} MiB | ${s.freshnessMs ? `${n(s.freshnessMs.p50)} ms` : ''} | ${s.freshnessMs ? `${n(s.freshnessMs.p99)} ms` : ''} |`,
       ),
       '',
-      `Knee through the gateway: ${n(kneeOf(r.gatewayLadder))} events/s.`,
+      `Knee through the gateway: ${n(kneeOf(r.gatewayLadder))} events/s${r.gatewayLadder.at(-1)?.bounded ? ' (every rate tried held; by default none above the straight ladder’s knee is tried)' : ''}.`,
       '',
     );
   }
