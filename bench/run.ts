@@ -24,7 +24,7 @@ import { freePort, startBaton } from './lib/process.js';
 import { profiledDrain, type TransformProfile } from './lib/profile.js';
 import { seedTwoSizes } from './lib/seed.js';
 import { gatewayLadder, heapCapEnv, kneeOf, type RssSoakResult, rssSoak } from './lib/soak.js';
-import { n, round } from './lib/stats.js';
+import { MiB, n, round } from './lib/stats.js';
 import { type BenchReport, renderMarkdown } from './report.js';
 
 const usage = `Usage: npm run bench -- [options]
@@ -307,6 +307,8 @@ async function main() {
         return await rssSoak(rssEnv, source, rssSoakRate, rssSoakSeconds, values.out, {
           transformEnv: transformHeap,
           prefill: Math.ceil(events / 2),
+          // A minute at the quick soak's rate would not fill it; the default soak's first would.
+          ...(quick ? {} : { fillHistoryCacheBytes: rssEnv.config.HISTORY_CACHE_MAX_MB * MiB }),
           onStart: startBeside,
         });
       } finally {

@@ -4,6 +4,7 @@ import { createDemoKeyFile } from '../../core/api-keys.js';
 import type { TicketEvent } from '../../core/events/ticket.js';
 import type { EventProducer } from '../../core/kafka.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
+import { HistoryCache } from '../../transforms/history/history-cache.js';
 import type { BenchEnvironment } from './environment.js';
 import type { BenchEventSource } from './events.js';
 import { type RateStep, soakAtRate, waitForDrain, warmUp } from './measure.js';
@@ -137,10 +138,40 @@ export interface RssSoakResult {
   via: 'gateway' | 'kafka';
   /** Events taken at full speed before the soak (its warm-up). */
   prefill: number;
+  /** Whether the warm-up went on until the transform's history cache was full. */
+  historyCacheFilled?: boolean;
   /** Stages run beside the soak (their load is on the same machine). */
   beside: string[];
   step: RateStep;
   processes: ProcessRss[];
+}
+
+/**
+ * The soak's warm-up in chunks of 1,000: at least `minEvents`, and with `cacheBytes` as many as fill
+ * a transform's history cache of that budget (kept as the transform keeps it: its own estimate of
+ * the bytes, least recently used out) and a quarter more.
+ */
+export function prefillChunks(
+  source: BenchEventSource,
+  minEvents: number,
+  cacheBytes?: number,
+): TicketEvent[][] {
+  const cache = cacheBytes ? new HistoryCache<TicketEvent>({ maxBytes: cacheBytes }) : null;
+  const chunks: TicketEvent[][] = [];
+  let taken = 0;
+  let filledAt = cache ? Number.POSITIVE_INFINITY : 0;
+  while (taken < Math.max(minEvents, filledAt * 1.25)) {
+    const chunk = source.take(1_000);
+    chunks.push(chunk);
+    taken += chunk.length;
+    if (!cache || filledAt !== Number.POSITIVE_INFINITY) continue;
+    for (const e of chunk) {
+      const key = `${e.tenant}\u0000${e.ticketId}`;
+      cache.set(key, [...(cache.get(key) ?? []), e]);
+    }
+    if (cache.bytes >= 0.98 * cacheBytes!) filledAt = taken;
+  }
+  return chunks;
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
@@ -158,11 +189,18 @@ export async function rssSoak(
   opts: {
     transformEnv?: Record<string, string>;
     /**
-     * Events posted as fast as the gateway takes them, and drained, before the soak: the
-     * processes reach their working size (caches filled, heaps grown to what the load needs)
-     * first, so that the soak compares a warm start with its end rather than a cold one.
+     * Events (at least) posted as fast as the gateway takes them, and drained, before the soak: the
+     * processes reach their working size (heaps grown to what the load needs) first, so that the
+     * soak compares a warm start with its end rather than a cold one.
      */
     prefill?: number;
+    /**
+     * The transform's history cache budget (HISTORY_CACHE_MAX_MB in bytes): the prefill goes on
+     * until the cache is full, and a quarter more for the heap to settle. Otherwise the first minute
+     * of the soak would still be filling it (RSS measured +10 to +11 % over the soak, all of it in
+     * its first 150 s, flat after).
+     */
+    fillHistoryCacheBytes?: number;
     /**
      * Called once the soak's processes have started, before their warm-up: work to run beside the
      * soak (its figure is memory, which does not depend on the CPU share the warm-up gets).
@@ -178,11 +216,11 @@ export async function rssSoak(
   opts.onStart?.();
   try {
     await warmUp(env);
-    if (opts.prefill) {
+    const chunks = prefillChunks(source, opts.prefill ?? 0, opts.fillHistoryCacheBytes);
+    const prefilled = chunks.reduce((sum, c) => sum + c.length, 0);
+    if (prefilled > 0) {
       const producer = gatewayProducer(gateway);
       const topic = env.topic('ticketEvents');
-      const chunks: TicketEvent[][] = [];
-      for (let left = opts.prefill; left > 0; left -= 1_000) chunks.push(source.take(Math.min(left, 1_000)));
       // Four requests in flight: as fast as the gateway takes them.
       await Promise.all(
         Array.from({ length: 4 }, async () => {
@@ -214,7 +252,8 @@ export async function rssSoak(
       seconds,
       windowSeconds,
       via: 'gateway',
-      prefill: opts.prefill ?? 0,
+      prefill: prefilled,
+      historyCacheFilled: opts.fillHistoryCacheBytes !== undefined,
       beside: [],
       step,
       processes: processes.map((p, i) => {
@@ -262,7 +301,7 @@ export function renderSoakSections(r: { gatewayLadder?: GatewayStep[]; rssSoak?:
     lines.push(
       '## RSS soak',
       '',
-      `${n(s.seconds)} s at ${n(s.targetPerSecond)} events/s through the ingest gateway (produced ${n(s.step.producedPerSecond)}/s, ${s.step.bounded ? 'lag bounded' : 'lag NOT bounded'}, max lag ${n(s.step.maxLag)}); RSS of each process sampled every few seconds, mean of the first ${n(s.windowSeconds)} s against the last ${n(s.windowSeconds)} s.${s.prefill ? ` Before the soak the processes took ${n(s.prefill)} events at full speed, so that it starts warm (caches filled, heaps at working size): growth after that is what would accumulate in production.` : ''}${s.beside.length ? ` Beside the soak, on the same machine: ${s.beside.join('; ')} — the soak's rate is well below the knee, and RSS does not depend on CPU share.` : ''}`,
+      `${n(s.seconds)} s at ${n(s.targetPerSecond)} events/s through the ingest gateway (produced ${n(s.step.producedPerSecond)}/s, ${s.step.bounded ? 'lag bounded' : 'lag NOT bounded'}, max lag ${n(s.step.maxLag)}); RSS of each process sampled every few seconds, mean of the first ${n(s.windowSeconds)} s against the last ${n(s.windowSeconds)} s.${s.prefill ? ` Before the soak the processes took ${n(s.prefill)} events at full speed, so that it starts warm (${s.historyCacheFilled ? "the transform's history cache filled and a quarter more, " : ''}heaps at working size): growth after that is what would accumulate in production.` : ''}${s.beside.length ? ` Beside the soak, on the same machine: ${s.beside.join('; ')} — the soak's rate is well below the knee, and RSS does not depend on CPU share.` : ''}`,
       '',
       '| process | first window | last window | growth | peak |',
       '|---|---:|---:|---:|---:|',
