@@ -307,7 +307,7 @@ async function main() {
         return await rssSoak(rssEnv, source, rssSoakRate, rssSoakSeconds, values.out, {
           transformEnv: transformHeap,
           prefill: Math.ceil(events / 2),
-          // A minute at the quick soak's rate would not fill it; the default soak's first would.
+          // Not in the quick mode: its one-minute soak at 500/s is too short for the cache to fill.
           ...(quick ? {} : { fillHistoryCacheBytes: rssEnv.config.HISTORY_CACHE_MAX_MB * MiB }),
           onStart: startBeside,
         });

@@ -196,9 +196,9 @@ export async function rssSoak(
     prefill?: number;
     /**
      * The transform's history cache budget (HISTORY_CACHE_MAX_MB in bytes): the prefill goes on
-     * until the cache is full, and a quarter more for the heap to settle. Otherwise the first minute
-     * of the soak would still be filling it (RSS measured +10 to +11 % over the soak, all of it in
-     * its first 150 s, flat after).
+     * until the cache is full, and a quarter more for the heap to settle. Otherwise the soak's first
+     * minutes would still be filling it (RSS measured +10 to +11 % over the soak, nearly all of it in
+     * its first 150 s).
      */
     fillHistoryCacheBytes?: number;
     /**
