@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanonicalEvent, TicketEvent } from '../../core/events/index.js';
 import type { Priority } from '../../core/events/ticket.js';
-import { DAY, generateOperation, HOUR } from '../../ingest/simulator/generate.js';
+import { DAY, HOUR } from '../../ingest/simulator/generate.js';
 import { startRegionRollups } from '../../transforms/backlog/materialise.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
+import { fixedStory } from '../helpers/fixed-story.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { eventually } from '../helpers/services.js';
 
@@ -29,9 +30,14 @@ const PRIORITY: Priority = 'high';
 // The end of the window the late operation is generated for (a Thursday; see the test).
 const LATE_REFERENCE_END = Date.parse('2026-01-08T18:00:00Z');
 
-const story = generateOperation(
-  { seed: 3, tenant: TENANT, scenario: 'seam-stall', anchor: TO, ticketScale: 0.3 },
-  FROM,
+// The end of the window the story is generated for, a Wednesday morning: its last 20 hours (after
+// W) hold resolutions of every filtered kind (test/helpers/fixed-story.ts says why it is fixed).
+const REFERENCE_END = Date.parse('2026-01-07T06:00:00Z');
+
+const story = fixedStory(
+  { seed: 3, tenant: TENANT, scenario: 'seam-stall', ticketScale: 0.3 },
+  REFERENCE_END,
+  TO - FROM,
   TO,
 );
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -218,26 +224,17 @@ describe('handovers and escalations from the region rollups', () => {
     // A second operation of the same tenant, entirely before W, sent in two parts split at T: the
     // second part can pick up handovers (and reopen resolutions) of hours before T, which the next
     // pass must rewrite although its dirty markers only reach back to T.
-    // The simulator works to local weekdays and shifts, so an operation generated for the days
-    // before W would depend on when the test runs (days that were a weekend resolve next to
-    // nothing). This one is generated for a fixed Tuesday to Thursday and moved, by whole hours, to
-    // end at W - DAY: the same tickets, handovers and resolutions on every run.
+    // Generated for a fixed Tuesday to Thursday and moved to end at W - DAY, like the story.
     const lateEnd = W - DAY;
-    const shift = lateEnd - LATE_REFERENCE_END;
-    const late = generateOperation(
-      { seed: 11, tenant: TENANT, scenario: 'none', anchor: LATE_REFERENCE_END, ticketScale: 0.2 },
-      FROM - shift,
+    const late = fixedStory(
+      { seed: 11, tenant: TENANT, scenario: 'none', ticketScale: 0.2 },
       LATE_REFERENCE_END,
+      lateEnd - FROM,
+      lateEnd,
     )
       .filter((e): e is TicketEvent => e.type.startsWith('ticket.'))
       // Tickets of their own, not more events of the story's tickets.
-      .map((e) => ({
-        ...e,
-        ticketId: `late-${e.ticketId}`,
-        eventId: `late-${e.eventId}`,
-        occurredAt: iso(Date.parse(e.occurredAt) + shift),
-        receivedAt: iso(Date.parse(e.receivedAt) + shift),
-      }));
+      .map((e) => ({ ...e, ticketId: `late-${e.ticketId}`, eventId: `late-${e.eventId}` }));
     // T is the whole hour with the most tickets assigned (handed over) before it and still acted on
     // after it, among those with five tickets to change in the second part (below).
     const byTicket = new Map<string, TicketEvent[]>();
