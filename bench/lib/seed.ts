@@ -3,6 +3,7 @@ import type { TicketEvent } from '../../core/events/ticket.js';
 import type { Logger } from '../../core/logger.js';
 import { type SimRegion, ticketsCreatedInHour } from '../../ingest/simulator/tickets.js';
 import { startBacklogRollup, startRegionRollups } from '../../transforms/backlog/materialise.js';
+import { historyKey } from '../../transforms/history/history-cache.js';
 import type { EntityEvent, EntityFamily, Projection } from '../../transforms/history/transform.js';
 import { ticketFamily, ticketProjections } from '../../transforms/lifecycle/family.js';
 import { rosterFamily, rosterProjections } from '../../transforms/roster/family.js';
@@ -35,7 +36,7 @@ async function storeWithRows<E extends EntityEvent & { occurredAt: string }>(
 ): Promise<void> {
   const byEntity = new Map<string, E[]>();
   for (const e of events) {
-    const key = `${e.tenant}\u0000${family.entityId(e)}`;
+    const key = historyKey(e.tenant, family.entityId(e));
     const list = byEntity.get(key) ?? [];
     list.push(e);
     byEntity.set(key, list);

@@ -4,7 +4,7 @@ import { createDemoKeyFile } from '../../core/api-keys.js';
 import type { TicketEvent } from '../../core/events/ticket.js';
 import type { EventProducer } from '../../core/kafka.js';
 import { emitTicketEvents } from '../../ingest/emit.js';
-import { HistoryCache } from '../../transforms/history/history-cache.js';
+import { HistoryCache, historyKey } from '../../transforms/history/history-cache.js';
 import type { BenchEnvironment } from './environment.js';
 import type { BenchEventSource } from './events.js';
 import { type RateStep, soakAtRate, waitForDrain, warmUp } from './measure.js';
@@ -159,17 +159,19 @@ export function prefillChunks(
   const cache = cacheBytes ? new HistoryCache<TicketEvent>({ maxBytes: cacheBytes }) : null;
   const chunks: TicketEvent[][] = [];
   let taken = 0;
+  // Until the cache is full there is no end to reach: it is modelled only until then.
   let filledAt = cache ? Number.POSITIVE_INFINITY : 0;
   while (taken < Math.max(minEvents, filledAt * 1.25)) {
     const chunk = source.take(1_000);
     chunks.push(chunk);
     taken += chunk.length;
-    if (!cache || filledAt !== Number.POSITIVE_INFINITY) continue;
-    for (const e of chunk) {
-      const key = `${e.tenant}\u0000${e.ticketId}`;
-      cache.set(key, [...(cache.get(key) ?? []), e]);
+    if (cache && filledAt === Number.POSITIVE_INFINITY) {
+      for (const e of chunk) {
+        const key = historyKey(e.tenant, e.ticketId);
+        cache.set(key, [...(cache.get(key) ?? []), e]);
+      }
+      if (cache.bytes >= 0.98 * cacheBytes!) filledAt = taken;
     }
-    if (cache.bytes >= 0.98 * cacheBytes!) filledAt = taken;
   }
   return chunks;
 }

@@ -12,6 +12,7 @@ import { computeTicketFacts } from '../../transforms/lifecycle/ticket-facts.js';
 import { type RollupAndLiveApis, roundedFloats, startRollupAndLiveApis } from '../helpers/api-pair.js';
 import { fixedStory } from '../helpers/fixed-story.js';
 import { startPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { ticketsById } from '../helpers/reference-backlog.js';
 import { eventually } from '../helpers/services.js';
 
 // The weekly review answered with the region rollups and open copies (api/routes/weekly-review.ts)
@@ -28,6 +29,9 @@ const FROM = TO - 4 * DAY;
 const MID = TO - 20 * HOUR + 20 * 60_000; // the materialiser's clock: W = its hour
 const W = Math.floor(MID / HOUR) * HOUR;
 const TENANT = 'review';
+
+const ticketEvents = (events: CanonicalEvent[]) =>
+  events.filter((e): e is TicketEvent => e.type.startsWith('ticket.'));
 
 // The story of a fixed weekday window moved to end at TO (test/helpers/fixed-story.ts): the same
 // tickets on every run, whatever the weekday (62 resolved after W, 7 handovers pending at TO).
@@ -59,13 +63,7 @@ function midnightHours(zone: string): number[] {
 // midnight hours hold handovers depends on TO's hour of day: EMEA takes, of these zones half an hour
 // off UTC, the one whose midnight hours before W hold the most of the story's handovers (Kolkata
 // first on a tie), for the test of those hours below.
-const byTicket = new Map<string, TicketEvent[]>();
-for (const e of story)
-  if (e.type.startsWith('ticket.')) {
-    const t = e as TicketEvent;
-    byTicket.set(t.ticketId, [...(byTicket.get(t.ticketId) ?? []), t]);
-  }
-const handoverInstants = [...byTicket.values()].flatMap((events) =>
+const handoverInstants = [...ticketsById(ticketEvents(story)).values()].flatMap((events) =>
   (computeTicketFacts(events)?.handovers ?? []).map((h) => h.at),
 );
 const emeaZone = [
@@ -140,9 +138,6 @@ async function emitAndWait(
     500,
   );
 }
-
-const ticketEvents = (events: CanonicalEvent[]) =>
-  events.filter((e): e is TicketEvent => e.type.startsWith('ticket.'));
 
 /** The events of the tickets created at or before `asOf`. */
 function eventsOfTicketsCreatedBy(events: CanonicalEvent[], asOf: number): number {

@@ -3,7 +3,7 @@ import { BenchEventSource } from '../../bench/lib/events.js';
 import { prefillChunks } from '../../bench/lib/soak.js';
 import { MiB } from '../../bench/lib/stats.js';
 import type { TicketEvent } from '../../core/events/ticket.js';
-import { entryBytes } from '../../transforms/history/history-cache.js';
+import { entryBytes, historyKey } from '../../transforms/history/history-cache.js';
 
 const count = (chunks: TicketEvent[][]) => chunks.reduce((n, c) => n + c.length, 0);
 
@@ -25,7 +25,7 @@ describe("the RSS soak's warm-up", () => {
     const ends: number[] = [];
     for (const chunk of chunks) {
       for (const e of chunk) {
-        const key = `${e.tenant}\u0000${e.ticketId}`;
+        const key = historyKey(e.tenant, e.ticketId);
         histories.set(key, [...(histories.get(key) ?? []), e]);
       }
       taken += chunk.length;

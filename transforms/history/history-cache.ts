@@ -28,6 +28,9 @@ export function stringBytes(s: string): number {
   return /[^\u0000-\u00ff]/.test(s) ? 2 * s.length : s.length;
 }
 
+/** The cache key of one entity's history: the same id in two tenants is two entities. */
+export const historyKey = (tenant: string, id: string): string => `${tenant}\u0000${id}`;
+
 /** The estimated bytes of one cached history under its key. */
 export const entryBytes = (key: string, json: string): number =>
   stringBytes(json) + stringBytes(key) + ENTRY_OVERHEAD_BYTES;

@@ -7,7 +7,7 @@ import type { Outcome } from '../../core/outcome.js';
 import { readQuery } from '../../core/queries.js';
 import { tables } from '../../core/tables.js';
 import { deadLetterRow, type RecordPosition } from './dead-letter-rows.js';
-import { HistoryCache } from './history-cache.js';
+import { HistoryCache, historyKey } from './history-cache.js';
 
 // The shape every stateful transform here shares: an entity's (ticket's, job's, agent's) results
 // are recomputed from its whole event history whenever an event of it arrives, and written as
@@ -185,12 +185,11 @@ export class HistoryTransform<E extends EntityEvent> {
   /** Full histories (stored + new) of the entities the events belong to. */
   private async historiesOf(events: E[]): Promise<Map<string, E[]>> {
     const { family } = this.opts;
-    const keyOf = (tenant: string, id: string) => `${tenant}\u0000${id}`;
     const touched = new Map<string, E[]>();
     const missing = new Map<string, Set<string>>();
     for (const e of events) {
       const id = family.entityId(e);
-      const key = keyOf(e.tenant, id);
+      const key = historyKey(e.tenant, id);
       if (touched.has(key)) continue;
       const cached = this.histories.get(key);
       if (cached) touched.set(key, cached);
@@ -203,10 +202,10 @@ export class HistoryTransform<E extends EntityEvent> {
     }
     for (const [tenant, ids] of missing) {
       const stored = await loadHistoriesInGroups(family.loadHistories, this.opts.ch, tenant, [...ids]);
-      for (const [id, history] of stored) touched.set(keyOf(tenant, id), history);
+      for (const [id, history] of stored) touched.set(historyKey(tenant, id), history);
     }
     for (const e of events) {
-      const history = touched.get(keyOf(e.tenant, family.entityId(e)))!;
+      const history = touched.get(historyKey(e.tenant, family.entityId(e)))!;
       if (!history.some((h) => h.eventId === e.eventId)) history.push(e);
     }
     for (const [key, history] of touched) this.histories.set(key, history);
